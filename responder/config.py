@@ -1,0 +1,295 @@
+"""Configuration: every default in one place, a TOML file over it, the environment over both.
+
+Secrets (passwords) come only from the environment (or a `.env` file): a password
+in the TOML file is refused, so config files can be shared and committed safely.
+Every scalar key can be overridden with `RESPONDER_<SECTION>_<KEY>`; a wrong value
+fails start-up with one line naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+from responder.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = Path("config/responder.toml")
+SECURITY_MODES = ("tls", "starttls", "plain")
+SECRET_KEYS = ("password",)
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    """Who we are: the support address customers write to, and our other addresses (loop guard)."""
+
+    address: str = "support@example.test"
+    aliases: tuple[str, ...] = ()
+    organization: str = "Example Support"
+    from_name: str = "Example Support"
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset(a.lower() for a in (self.address, *self.aliases))
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2] or "localhost"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """An IMAP or SMTP endpoint. `security` is tls (implicit), starttls or plain (loopback only)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    security: str = "starttls"
+    username: str = ""
+    password: str = ""
+    verify_tls: bool = True
+    ca_file: str = ""
+    timeout: float = 30.0
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class FoldersConfig:
+    """Where handled mail goes. Nothing is ever deleted: refused mail is filed too."""
+
+    inbox: str = "INBOX"
+    queue_prefix: str = "Queues"
+    sent: str = ""  # empty: the mailbox with SPECIAL-USE \Sent, else "Sent"
+    refused: str = "Auto-Replies"
+    spam: str = "Junk"
+    quarantine: str = "Quarantine"
+
+
+@dataclass(frozen=True)
+class ReplyConfig:
+    """How the acknowledgment is written: languages, templates and the promised response time."""
+
+    languages: tuple[str, ...] = ("en", "es", "nl", "de", "fr", "pt")
+    default_language: str = "en"
+    templates: str = str(PROJECT_ROOT / "templates")
+    default_response_time: str = "4h"
+    response_time: Mapping[str, str] = field(
+        default_factory=lambda: {"billing": "4h", "technical": "4h", "orders": "4h"}
+    )
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """Where the routing rules live (a TOML file of their own, edited by admins)."""
+
+    rules: str = str(PROJECT_ROOT / "config" / "routing.toml")
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Caps that stop loops with robots that set no auto-reply headers."""
+
+    per_sender: int = 3
+    per_sender_window: float = 3600.0
+    global_per_hour: int = 500
+    thread_window: float = 7 * 24 * 3600.0
+    follow_up_note: bool = False
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """How the daemon runs."""
+
+    state_dir: str = ""
+    idle: bool = True
+    poll_interval: float = 30.0
+    idle_renew: float = 25 * 60.0
+    batch_size: int = 200
+    max_attempts: int = 3
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    mailbox: MailboxConfig = field(default_factory=MailboxConfig)
+    imap: ServerConfig = field(default_factory=lambda: ServerConfig(port=143))
+    smtp: ServerConfig = field(default_factory=lambda: ServerConfig(port=587))
+    folders: FoldersConfig = field(default_factory=FoldersConfig)
+    reply: ReplyConfig = field(default_factory=ReplyConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    source: str = "built-in defaults"
+
+    def state_dir(self) -> Path:
+        """RESPONDER_STATE_DIR (via service.state_dir), else systemd's $STATE_DIRECTORY, else ./var."""
+        if self.service.state_dir:
+            return Path(self.service.state_dir)
+        systemd_dir = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        return Path(systemd_dir) if systemd_dir else Path("var")
+
+
+_PATH_KEYS = {("reply", "templates"), ("routing", "rules")}
+
+
+def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Load the configuration the way the service and every command do.
+
+    Order: built-in defaults, then the TOML file (`path`, else $RESPONDER_CONFIG, else
+    config/responder.toml when it exists), then RESPONDER_* environment variables.
+    """
+    if environ is None:
+        load_dotenv(dotenv_path=Path.cwd() / ".env", override=False)
+        environ = os.environ
+    if path is None:
+        path = environ.get("RESPONDER_CONFIG") or (
+            DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+        )
+    data: dict[str, Any] = {}
+    source = "built-in defaults"
+    if path is not None:
+        data, source = _read_toml(Path(path)), str(path)
+    config = _build(data, Path(path).resolve().parent if path else None, environ)
+    return dataclasses.replace(config, source=source)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("RESPONDER_CONFIG", f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+
+
+def _build(data: dict[str, Any], base: Path | None, environ: Mapping[str, str]) -> Config:
+    sections: dict[str, Any] = {}
+    for section in dataclasses.fields(Config):
+        if section.name == "source":
+            continue
+        default = getattr(Config(), section.name)
+        raw = data.pop(section.name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(section.name, "must be a table ([section])")
+        sections[section.name] = _build_section(section.name, default, raw, base, environ)
+    if data:
+        raise ConfigError(sorted(data)[0], "unknown section")
+    config = Config(**sections)
+    validate(config)
+    return config
+
+
+def _build_section(
+    name: str, default: Any, raw: dict[str, Any], base: Path | None, environ: Mapping[str, str]
+) -> Any:
+    hints = typing.get_type_hints(type(default))
+    values: dict[str, Any] = {}
+    for fld in dataclasses.fields(default):
+        key = f"{name}.{fld.name}"
+        env_name = f"RESPONDER_{name}_{fld.name}".upper()
+        if fld.name in raw:
+            if fld.name in SECRET_KEYS:
+                raise ConfigError(key, f"secrets are read only from the environment ({env_name})")
+            value = _coerce(key, hints[fld.name], raw.pop(fld.name))
+            if (name, fld.name) in _PATH_KEYS and base is not None:
+                value = str((base / value).resolve())
+            values[fld.name] = value
+        if env_name in environ:
+            values[fld.name] = _coerce(env_name, hints[fld.name], environ[env_name], from_env=True)
+    if raw:
+        raise ConfigError(f"{name}.{sorted(raw)[0]}", "unknown key")
+    return dataclasses.replace(default, **values)
+
+
+def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
+    """Turn a TOML or environment value into the field's type, or say which key is wrong."""
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if from_env and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(key, f"expected true or false, got {value!r}")
+    if hint in (int, float):
+        wrong = ConfigError(key, f"expected {'a whole number' if hint is int else 'a number'}, got {value!r}")
+        if isinstance(value, bool) or not (from_env or isinstance(value, int | float)):
+            raise wrong
+        try:
+            return hint(value)
+        except (TypeError, ValueError):
+            raise wrong from None
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(key, f"expected a string, got {value!r}")
+    if origin is tuple:
+        if from_env and isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise ConfigError(key, f"expected a list of strings, got {value!r}")
+    if origin is Mapping:
+        if from_env:
+            raise ConfigError(key, "tables cannot be set from the environment")
+        if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            return dict(value)
+        raise ConfigError(key, f"expected a table of strings, got {value!r}")
+    raise ConfigError(key, f"unsupported setting type {hint}")  # pragma: no cover
+
+
+def validate(config: Config) -> None:
+    """Checks that cross fields; each failure names the key."""
+    for name in ("imap", "smtp"):
+        server: ServerConfig = getattr(config, name)
+        if server.security not in SECURITY_MODES:
+            raise ConfigError(f"{name}.security", f"must be one of {', '.join(SECURITY_MODES)}")
+        if not 0 < server.port < 65536:
+            raise ConfigError(f"{name}.port", f"must be 1..65535, got {server.port}")
+        if server.security == "plain" and not is_loopback(server.host):
+            raise ConfigError(
+                f"{name}.security", f"plain (unencrypted) is allowed only on loopback, not {server.host}"
+            )
+        if server.timeout <= 0:
+            raise ConfigError(f"{name}.timeout", "must be positive")
+    if "@" not in config.mailbox.address:
+        raise ConfigError("mailbox.address", f"not an email address: {config.mailbox.address!r}")
+    reply = config.reply
+    if reply.default_language not in reply.languages:
+        raise ConfigError("reply.default_language", f"{reply.default_language!r} is not in reply.languages")
+    from responder.duration import parse_duration
+
+    for queue, text in {"default": reply.default_response_time, **reply.response_time}.items():
+        try:
+            parse_duration(text)
+        except ValueError as exc:
+            raise ConfigError(f"reply.response_time.{queue}", str(exc)) from None
+    service = config.service
+    if service.poll_interval <= 0:
+        raise ConfigError("service.poll_interval", "must be positive")
+    if not 60 <= service.idle_renew <= 29 * 60:
+        raise ConfigError("service.idle_renew", "must be between 60 and 1740 seconds (RFC 2177)")
+    if service.batch_size < 1 or service.max_attempts < 1:
+        raise ConfigError("service.batch_size", "batch_size and max_attempts must be at least 1")
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in LOOPBACK_HOSTS
