@@ -1,0 +1,132 @@
+"""`responder` command line: inspect, preview, check, lint, run, demo.
+
+Every failure the user can cause (a bad file, a wrong setting, a broken
+template, an unreachable server) ends in one line on stderr and a non-zero
+exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from responder import config as config_module
+from responder.errors import ResponderError
+
+EXIT_USAGE = 2
+
+
+def _load_config(args: argparse.Namespace) -> config_module.Config:
+    return config_module.load(args.config)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from responder.pipeline import Pipeline
+
+    pipeline = Pipeline(_load_config(args))
+    status = 0
+    for name in args.files:
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            print(f"responder: cannot read {name}: {exc.strerror}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        decision = pipeline.decide(raw)
+        if args.json:
+            data = decision.as_json()
+            if len(args.files) > 1:
+                data = {"file": name, **data}
+            print(json.dumps(data, ensure_ascii=False))
+        else:
+            print(_summary(name, decision.as_json()))
+    return status
+
+
+def _summary(name: str, data: dict[str, object]) -> str:
+    verdict = "reply" if data["auto_reply"] else f"no reply ({data['reason']})"
+    priority = f"yes ({', '.join(data['priority_reasons'])})" if data["priority"] else "no"  # type: ignore[arg-type]
+    lines = [
+        f"{name}:",
+        f"  decision:  {verdict}",
+        f"  queue:     {data['queue']}",
+        f"  priority:  {priority}",
+        f"  language:  {data['language']}",
+        f"  reference: {data['reference']}",
+    ]
+    reply = data["reply"]
+    if isinstance(reply, dict):
+        lines += [f"  reply to:  {reply['to']}", f"  subject:   {reply['subject']}"]
+    return "\n".join(lines)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from responder.preview import preview
+
+    return preview(_load_config(args), Path(args.file), language=args.lang, queue=args.queue)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from responder.lint import main as lint_main
+
+    return lint_main(_load_config(args), args.templates)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from responder.check import check
+
+    return check(_load_config(args))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from responder.service import run
+
+    return run(_load_config(args), once=args.once)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from responder.demo import demo
+
+    return demo(keep=args.keep)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="responder", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="configuration file (default: $RESPONDER_CONFIG, config/responder.toml)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    inspect = add("inspect", cmd_inspect, "decide one or more .eml files without sending anything")
+    inspect.add_argument("files", nargs="+", metavar="FILE.eml")
+    inspect.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    preview = add("preview", cmd_preview, "show the acknowledgment a customer would receive")
+    preview.add_argument("file", metavar="FILE.eml")
+    preview.add_argument("--lang", help="force the language (ISO 639-1)")
+    preview.add_argument("--queue", help="force the queue")
+    lint = add("lint", cmd_lint, "check every template for deflection, missing elements and errors")
+    lint.add_argument("--templates", help="template directory (default: reply.templates)")
+    add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
+    run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
+    run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    demo = add("demo", cmd_demo, "start a local mail stack, send sample complaints, show the result")
+    demo.add_argument("--keep", action="store_true", help="leave the mail stack running afterwards")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ResponderError as exc:
+        print(f"responder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,167 @@
+"""The pure middle: raw bytes in, a decision out (parse → guard → language → route → render).
+
+No network, no disk writes; `responder inspect`, the tests and the live service
+all call `Pipeline.decide`, so what an admin sees in `inspect` is exactly what
+the daemon does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from responder import language
+from responder.config import Config
+from responder.duration import parse_duration
+from responder.guard import GuardContext, judge
+from responder.parse import ParsedMessage, parse
+from responder.render import (
+    Reply,
+    ReplyContext,
+    TemplateSet,
+    Threading,
+    localized_duration,
+    localized_moment,
+    render_reply,
+)
+from responder.route import MessageFacts, Router, load_router
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
+REFERENCE_LENGTH = 8
+
+
+def reference_for(key: str) -> str:
+    """A short, stable reference for a message: the same mail always gets the same one."""
+    number = int.from_bytes(hashlib.sha256(key.encode("utf-8", "replace")).digest()[:8], "big")
+    chars = []
+    for _ in range(REFERENCE_LENGTH):
+        number, index = divmod(number, len(_REFERENCE_ALPHABET))
+        chars.append(_REFERENCE_ALPHABET[index])
+    return "".join(chars)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one message, and why."""
+
+    key: str
+    auto_reply: bool
+    reason: str | None
+    queue: str
+    priority: bool
+    priority_reasons: tuple[str, ...]
+    language: str
+    rule: str | None
+    reference: str
+    message: ParsedMessage = field(repr=False)
+    reply: Reply | None = None
+    respond_by: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        reply = None
+        if self.reply is not None:
+            reply = {
+                "to": self.reply.to,
+                "subject": self.reply.subject,
+                "headers": dict(self.reply.headers),
+                "body": self.reply.body,
+            }
+        return {
+            "auto_reply": self.auto_reply,
+            "reason": self.reason,
+            "queue": self.queue,
+            "priority": self.priority,
+            "priority_reasons": list(self.priority_reasons),
+            "language": self.language,
+            "reference": self.reference,
+            "reply": reply,
+        }
+
+
+class Pipeline:
+    """Holds what is costly to build once (router, templates, detector) for many decisions."""
+
+    def __init__(self, config: Config, router: Router | None = None) -> None:
+        self.config = config
+        self.router = router or load_router(config.routing.rules)
+        self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
+        self.guard_context = GuardContext(config.mailbox.own_addresses)
+
+    def decide(
+        self,
+        raw: bytes,
+        *,
+        now: datetime | None = None,
+        reply_message_id: str | None = None,
+        refuse: str | None = None,
+        force_language: str | None = None,
+        force_queue: str | None = None,
+    ) -> Decision:
+        """Decide one message.
+
+        `refuse` lets a caller with history (follow-up, caps) veto the reply; the
+        `force_*` arguments let an admin preview another language or queue.
+        """
+        now = now or datetime.now(UTC)
+        message = parse(raw)
+        verdict = judge(message, self.guard_context)
+        reply_cfg = self.config.reply
+        lang = force_language or language.detect(
+            f"{message.subject}\n{message.new_text}", reply_cfg.languages, reply_cfg.default_language
+        )
+        sender = message.reply_target[0].address.lower() if message.reply_target else ""
+        route = self.router.route(MessageFacts(message.subject, message.new_text, sender, lang))
+        if force_queue:
+            route = replace(route, queue=force_queue, rule="forced")
+        reason = verdict.reason or refuse
+        decision = Decision(
+            key=message.key,
+            auto_reply=reason is None,
+            reason=reason,
+            queue=route.queue,
+            priority=route.priority,
+            priority_reasons=route.priority_reasons,
+            language=lang,
+            rule=route.rule,
+            reference=reference_for(message.key),
+            message=message,
+        )
+        if reason is not None:
+            return decision
+        return self._with_reply(decision, now, reply_message_id)
+
+    def _with_reply(self, decision: Decision, now: datetime, reply_message_id: str | None) -> Decision:
+        reply_cfg = self.config.reply
+        message = decision.message
+        promise = parse_duration(reply_cfg.response_time.get(decision.queue, reply_cfg.default_response_time))
+        respond_by = now + promise
+        target = message.reply_target[0]
+        context = ReplyContext(
+            customer_name=target.name or (message.senders[0].name if message.senders else ""),
+            customer_address=target.address,
+            subject=message.subject,
+            queue=decision.queue,
+            queue_name=self.templates.queue_name(decision.language, decision.queue),
+            reference=decision.reference,
+            response_time=localized_duration(promise, decision.language),
+            respond_by=localized_moment(respond_by, decision.language, reply_cfg.timezone),
+            priority=decision.priority,
+            language=decision.language,
+            organization=self.config.mailbox.organization,
+            support_address=self.config.mailbox.address,
+        )
+        mailbox = self.config.mailbox
+        reply = render_reply(
+            self.templates,
+            context,
+            sender=mailbox.address,
+            from_name=mailbox.from_name,
+            message_id=reply_message_id or make_msgid("ack", domain=mailbox.domain),
+            threading=Threading(message.message_id, message.references),
+            now=now,
+        )
+        return replace(decision, reply=reply, respond_by=respond_by)
