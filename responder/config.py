@@ -88,6 +88,7 @@ class ReplyConfig:
         default_factory=lambda: {"billing": "4h", "technical": "4h", "orders": "4h"}
     )
     timezone: str = "UTC"
+    envelope_sender: str = ""  # empty: the null sender <>, so a bounce of an ack never loops (RFC 3834)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ class Config:
     source: str = "built-in defaults"
 
     def state_dir(self) -> Path:
-        """RESPONDER_STATE_DIR (via service.state_dir), else systemd's $STATE_DIRECTORY, else ./var."""
+        """RESPONDER_STATE_DIR, else service.state_dir, else systemd's $STATE_DIRECTORY, else ./var."""
+        if os.environ.get("RESPONDER_STATE_DIR"):
+            return Path(os.environ["RESPONDER_STATE_DIR"])
         if self.service.state_dir:
             return Path(self.service.state_dir)
         systemd_dir = os.environ.get("STATE_DIRECTORY", "").split(":")[0]

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
+from email.parser import BytesParser
 from email.utils import getaddresses
 
 from responder.htmltext import html_to_text
@@ -79,7 +80,7 @@ def parse(raw: bytes) -> ParsedMessage:
     if len(raw) > MAX_PARSE_BYTES:
         defects.append("truncated")
     body = body.replace(b"\x00", b"")
-    message = email.message_from_bytes(body, policy=email.policy.default)
+    message = _message_from_bytes(body, defects)
     headers = _raw_headers(message)
     subject = _clean_line(_decode_text(_first(headers, "subject")))
     message_id = _first_msgid(_first(headers, "message-id"))
@@ -100,6 +101,18 @@ def parse(raw: bytes) -> ParsedMessage:
         key=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
         defects=tuple(defects + walk.defects),
     )
+
+
+def _message_from_bytes(body: bytes, defects: list[str]) -> Message:
+    """Full MIME parse; where the stdlib gives up (it recurses per nesting level), headers only."""
+    try:
+        return email.message_from_bytes(body, policy=email.policy.default)
+    except Exception:  # noqa: BLE001 - RecursionError and friends from pathological structure
+        defects.append("unparseable-mime")
+    try:
+        return BytesParser(policy=email.policy.default).parsebytes(body, headersonly=True)
+    except Exception:  # noqa: BLE001
+        return BytesParser(policy=email.policy.compat32).parsebytes(body, headersonly=True)
 
 
 def _raw_headers(message: Message) -> dict[str, list[str]]:

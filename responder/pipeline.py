@@ -16,6 +16,7 @@ from typing import Any
 
 from responder import language
 from responder.config import Config
+from responder.conversation import History
 from responder.duration import parse_duration
 from responder.guard import GuardContext, judge
 from responder.parse import ParsedMessage, parse
@@ -97,17 +98,32 @@ class Pipeline:
         *,
         now: datetime | None = None,
         reply_message_id: str | None = None,
-        refuse: str | None = None,
+        history: History | None = None,
         force_language: str | None = None,
         force_queue: str | None = None,
     ) -> Decision:
         """Decide one message.
 
-        `refuse` lets a caller with history (follow-up, caps) veto the reply; the
-        `force_*` arguments let an admin preview another language or queue.
+        With `history` (the ledger), follow-ups and capped senders get no reply and
+        follow-ups join their conversation's queue; the `force_*` arguments let an
+        admin preview another language or queue.
         """
+        return self.decide_parsed(
+            parse(raw), now=now, reply_message_id=reply_message_id, history=history,
+            force_language=force_language, force_queue=force_queue,
+        )
+
+    def decide_parsed(
+        self,
+        message: ParsedMessage,
+        *,
+        now: datetime | None = None,
+        reply_message_id: str | None = None,
+        history: History | None = None,
+        force_language: str | None = None,
+        force_queue: str | None = None,
+    ) -> Decision:
         now = now or datetime.now(UTC)
-        message = parse(raw)
         verdict = judge(message, self.guard_context)
         reply_cfg = self.config.reply
         lang = force_language or language.detect(
@@ -117,7 +133,18 @@ class Pipeline:
         route = self.router.route(MessageFacts(message.subject, message.new_text, sender, lang))
         if force_queue:
             route = replace(route, queue=force_queue, rule="forced")
-        reason = verdict.reason or refuse
+        reason = verdict.reason
+        conversation = reference_for(message.key)
+        if history is not None and reason is None:
+            consultation = history.consult(message, sender, now.timestamp())
+            reason = consultation.refuse
+            if consultation.thread is not None:
+                thread = consultation.thread
+                conversation = thread.conversation
+                route = replace(route, queue=thread.queue, rule="conversation",
+                                priority=route.priority or thread.priority,
+                                priority_reasons=route.priority_reasons
+                                + (() if route.priority or not thread.priority else ("conversation",)))
         decision = Decision(
             key=message.key,
             auto_reply=reason is None,
@@ -127,7 +154,7 @@ class Pipeline:
             priority_reasons=route.priority_reasons,
             language=lang,
             rule=route.rule,
-            reference=reference_for(message.key),
+            reference=conversation,
             message=message,
         )
         if reason is not None:

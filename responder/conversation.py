@@ -1,0 +1,117 @@
+"""Conversations, not messages: one acknowledgment per conversation, and caps that stop robot loops.
+
+A new message belongs to an existing conversation when (in this order) its
+In-Reply-To/References name any message of it (the customer's or our
+acknowledgment), its subject carries the conversation's reference
+(`[#K7Q2M9XA]`), or, as a last resort, the same sender wrote with the same
+normalised subject within `limits.thread_window`. Follow-ups get no second
+acknowledgment and go to the conversation's queue.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from responder.config import LimitsConfig
+from responder.ledger import Ledger
+from responder.parse import ParsedMessage
+from responder.textnorm import fold
+
+# Reply/forward prefixes of the shipped languages and common clients, repeated and
+# bracketed: "Re: AW: Fwd[2]: RV:" — all go.
+_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|vs|antw|antwoord|antwort|rv|r|ref|réf|rif|enc|fw|fwd|wg|tr|doorst|"
+    r"odp|res|resp|ynt|vb|vl|atb|tr|trans|fs|wtr)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*"
+    r"|\[(?!#)[^\]]{0,40}\]\s*)",
+    re.IGNORECASE,
+)
+REFERENCE_TAG = re.compile(r"\[#([A-Z2-9]{6,12})\]")
+
+
+def normalize_subject(subject: str) -> str:
+    """The subject a conversation is known by: no prefixes, no reference tag, folded, single-spaced."""
+    text = REFERENCE_TAG.sub(" ", subject)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PREFIX.sub("", text, count=1)
+    return " ".join(fold(text).split())
+
+
+@dataclass(frozen=True)
+class Thread:
+    conversation: str  # the reference of its first message
+    queue: str
+    priority: bool
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """What history says about a message the guard would let us answer."""
+
+    thread: Thread | None
+    refuse: str | None  # follow-up | sender-cap | global-cap | None
+
+
+class History:
+    """Reads the ledger to place a message in a conversation and to apply the caps."""
+
+    def __init__(self, ledger: Ledger, limits: LimitsConfig) -> None:
+        self.ledger = ledger
+        self.limits = limits
+
+    def consult(self, message: ParsedMessage, sender: str, now: float | None = None) -> Consultation:
+        now = time.time() if now is None else now
+        thread = self.find_thread(message, sender, now)
+        if thread is not None:
+            return Consultation(thread, "follow-up")
+        if self._acks_since(now - self.limits.per_sender_window, sender) >= self.limits.per_sender:
+            return Consultation(None, "sender-cap")
+        if self._acks_since(now - 3600.0, None) >= self.limits.global_per_hour:
+            return Consultation(None, "global-cap")
+        return Consultation(None, None)
+
+    def find_thread(self, message: ParsedMessage, sender: str, now: float) -> Thread | None:
+        db = self.ledger.db
+        ids = list(dict.fromkeys((*message.in_reply_to, *message.references)))[-50:]
+        if ids:
+            marks = ",".join("?" * len(ids))
+            row = db.execute(
+                f"SELECT conversation FROM thread_ids WHERE message_id IN ({marks}) LIMIT 1", ids
+            ).fetchone()
+            if row:
+                return self._thread(row[0])
+        for reference in REFERENCE_TAG.findall(message.subject):
+            thread = self._thread(reference)
+            if thread is not None:
+                return thread
+        subject = normalize_subject(message.subject)
+        if subject and sender:
+            row = db.execute(
+                "SELECT conversation FROM messages WHERE sender = ? AND subject_norm = ?"
+                " AND arrived_at >= ? AND conversation IS NOT NULL AND decision != 'refused'"
+                " ORDER BY arrived_at DESC LIMIT 1",
+                (sender, subject, now - self.limits.thread_window),
+            ).fetchone()
+            if row:
+                return self._thread(row[0])
+        return None
+
+    def _thread(self, conversation: str) -> Thread | None:
+        row = self.ledger.db.execute(
+            "SELECT (SELECT queue FROM messages WHERE conversation = ?1 ORDER BY arrived_at LIMIT 1),"
+            " MAX(priority) FROM messages WHERE conversation = ?1",
+            (conversation,),
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return Thread(conversation, row[0], bool(row[1]))
+
+    def _acks_since(self, since: float, sender: str | None) -> int:
+        if sender is None:
+            return self.ledger.count("ack_message_id IS NOT NULL AND arrived_at >= ?", (since,))
+        return self.ledger.count(
+            "sender = ? AND ack_message_id IS NOT NULL AND arrived_at >= ?", (sender, since)
+        )

@@ -1,0 +1,375 @@
+"""The service: fetch → parse → guard → route → render → record → send → file, for as long as it runs.
+
+Stages are ordered so that a crash at any point resumes correctly (see
+ledger.py): a batch of messages is decided and recorded — acknowledgments
+rendered, their Message-IDs chosen — in one transaction; only then are the
+acknowledgments sent, each marked sent as soon as the server accepts it, and
+only then do the messages leave the INBOX. Failures are isolated per message:
+a message that keeps failing goes to Quarantine and the service goes on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import random
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from responder.config import Config
+from responder.conversation import History, normalize_subject
+from responder.errors import PermanentError, ResponderError, TransientError
+from responder.imap import Mailbox
+from responder.ledger import Ledger, NewMessage, Record
+from responder.parse import parse
+from responder.pipeline import Decision, Pipeline
+from responder.smtp import Sender
+from responder.systemd import Notifier
+
+log = logging.getLogger("responder")
+SEND_ATTEMPTS = 3
+ACK_RETRY_CAP = 300.0  # seconds between retries of a queued acknowledgment, at most
+RECONNECT_CAP = 5.0  # seconds between IMAP reconnection attempts, at most
+
+
+@dataclass
+class Plan:
+    """What to do with one INBOX message, once decided and recorded."""
+
+    uid: int
+    key: str
+    folder: str
+    flags: list[str] = field(default_factory=list)
+    ack: tuple[str, bytes] | None = None  # (recipient, bytes) of a newly recorded acknowledgment
+
+
+def _log_retry(what: str) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning("%s failed (attempt %d), retrying in %.1fs: %s", what, state.attempt_number, wait, error)
+
+    return before_sleep
+
+
+class Service:
+    def __init__(self, config: Config, ledger: Ledger, pipeline: Pipeline | None = None) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.pipeline = pipeline or Pipeline(config)
+        self.history = History(ledger, config.limits)
+        self.mailbox = Mailbox(config.imap, config.folders.inbox)
+        self.sender = Sender(config.smtp, config.reply.envelope_sender)
+        self.notifier = Notifier()
+        self.stop_requested = threading.Event()
+        self.smtp_paused_until = 0.0
+        self._sent_folder: str | None = None
+
+    # --- the loop ---
+
+    def run(self, once: bool = False) -> int:
+        ready = False
+        while not self.stop_requested.is_set():
+            try:
+                self.connect()
+                self.drain()
+                self.flush_pending_acks()
+                self.copy_acks_to_sent()
+                if not ready:
+                    self.notifier.ready("watching " + self.config.folders.inbox)
+                    ready = True
+                if once:
+                    break
+                self.mailbox.wait_for_mail(self._wait_time(), self.stop_requested.is_set, self.notifier.watchdog)
+            except TransientError as exc:
+                log.warning("%s; reconnecting", exc)
+                self.mailbox.close()
+        self.notifier.stopping()
+        self.mailbox.close()
+        self.sender.close()
+        return 0
+
+    def connect(self) -> None:
+        """(Re)connect to IMAP with capped exponential backoff; gives up only on a stop request."""
+        if self.mailbox.connected:
+            return
+        for attempt in Retrying(
+            retry=retry_if_exception_type(TransientError),
+            wait=wait_exponential_jitter(initial=0.5, max=RECONNECT_CAP),
+            stop=lambda _: self.stop_requested.is_set(),
+            sleep=self._sleep,
+            before_sleep=_log_retry(f"IMAP connection to {self.config.imap.endpoint}"),
+            reraise=True,
+        ):
+            with attempt:
+                self.mailbox.connect()
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep that wakes on a stop request and keeps the watchdog fed."""
+        deadline = time.monotonic() + seconds
+        while not self.stop_requested.is_set() and time.monotonic() < deadline:
+            self.notifier.watchdog()
+            self.stop_requested.wait(min(1.0, deadline - time.monotonic()))
+
+    def _wait_time(self) -> float:
+        limit = self.config.service.idle_renew if self.mailbox.has("IDLE") else self.config.service.poll_interval
+        next_retry = self.ledger.next_pending_at()
+        if next_retry is not None:
+            limit = min(limit, max(1.0, next_retry - time.time()))
+        return limit
+
+    # --- one pass over the INBOX ---
+
+    def drain(self) -> int:
+        """Handle everything in the INBOX now; returns how many messages were handled."""
+        handled = 0
+        uids = self.mailbox.search_all()
+        size = self.config.service.batch_size
+        for start in range(0, len(uids), size):
+            if self.stop_requested.is_set():
+                break
+            handled += self.process(uids[start : start + size])
+        return handled
+
+    def process(self, uids: list[int]) -> int:
+        fetched = self.mailbox.fetch(uids)
+        with self.ledger.transaction():
+            plans = [plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))]
+        for plan in plans:
+            if plan.ack is not None:
+                self.send_ack(plan.key, *plan.ack)
+        self.file(plans)
+        return len(plans)
+
+    def _plan(self, uid: int, raw: bytes) -> Plan | None:
+        """Decide and record one message; a failure is counted and, when repeated, quarantined."""
+        self.ledger.db.execute("SAVEPOINT message")
+        try:
+            plan = self._decide_and_record(uid, raw)
+            self.ledger.db.execute("RELEASE message")
+            return plan
+        except Exception as exc:  # noqa: BLE001 - one bad message must never stop the others
+            self.ledger.db.execute("ROLLBACK TO message")
+            self.ledger.db.execute("RELEASE message")
+            attempts = self.ledger.note_failure(self.mailbox.uidvalidity, uid, f"{type(exc).__name__}: {exc}")
+            log.error("uid %d: processing failed (attempt %d): %s: %s", uid, attempts, type(exc).__name__, exc)
+            if attempts < self.config.service.max_attempts:
+                return None
+            log.error("uid %d: moved to %s after %d failed attempts", uid, self.config.folders.quarantine, attempts)
+            self.ledger.bump("quarantined")
+            return Plan(uid, "", self.config.folders.quarantine)
+
+    def _decide_and_record(self, uid: int, raw: bytes) -> Plan:
+        message = parse(raw)
+        known = self.ledger.get(message.key)
+        if known is not None:
+            log.info("uid %d: already handled (%s), filing without a second acknowledgment", uid, known.decision)
+            return self._plan_for(uid, known)
+        decision = self.pipeline.decide_parsed(message, history=self.history)
+        record = self._new_message(uid, decision)
+        self.ledger.record(record)
+        self._log_decision(uid, decision)
+        ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
+        return Plan(uid, record.key, record.folder, self._flags(decision.queue, decision.priority, decision.reference,
+                                                                 record.decision), ack)
+
+    def _new_message(self, uid: int, decision: Decision) -> NewMessage:
+        message = decision.message
+        reply = decision.reply
+        kind = "reply" if reply else _decision_kind(decision.reason)
+        sender = message.reply_target[0].address.lower() if message.reply_target else ""
+        return NewMessage(
+            key=decision.key, uidvalidity=self.mailbox.uidvalidity, uid=uid, decision=kind,
+            reason=decision.reason, queue=decision.queue, priority=decision.priority,
+            language=decision.language, reference=decision.reference,
+            conversation=decision.reference if kind != "refused" else None,
+            sender=sender, subject_norm=normalize_subject(message.subject),
+            folder=self._folder(kind, decision.reason, decision.queue),
+            thread_ids=(message.message_id,) if message.message_id and kind != "refused" else (),
+            ack_message_id=reply.headers["Message-ID"] if reply else None,
+            ack_to=reply.to if reply else None,
+            ack_bytes=reply.as_bytes() if reply else None,
+            respond_by=decision.respond_by.timestamp() if decision.respond_by else None,
+        )
+
+    def _plan_for(self, uid: int, known: Record) -> Plan:
+        folder = known.folder or self._folder(known.decision, known.reason, known.queue)
+        return Plan(uid, known.key, folder, self._flags(known.queue, known.priority, known.reference, known.decision))
+
+    def _folder(self, kind: str, reason: str | None, queue: str) -> str:
+        folders = self.config.folders
+        if kind == "refused":
+            return folders.spam if reason == "spam" else folders.refused
+        return self.mailbox.folder_path(folders.queue_prefix, queue)
+
+    @staticmethod
+    def _flags(queue: str, priority: bool, reference: str | None, kind: str) -> list[str]:
+        """IMAP keywords agents see as tags (queue, priority, reference); \\Flagged for priority."""
+        if kind == "refused":
+            return []
+        flags = [queue]
+        if priority:
+            flags += ["\\Flagged", "priority"]
+        if reference:
+            flags.append(f"#{reference}")
+        return flags
+
+    def _log_decision(self, uid: int, decision: Decision) -> None:
+        verdict = "acknowledge" if decision.auto_reply else f"no acknowledgment ({decision.reason})"
+        log.info(
+            "uid %d: %s; queue=%s priority=%s language=%s ref=%s",
+            uid, verdict, decision.queue, "yes" if decision.priority else "no", decision.language,
+            decision.reference,
+        )
+
+    # --- sending ---
+
+    def send_ack(self, key: str, recipient: str, raw: bytes) -> bool:
+        """Send one recorded acknowledgment; on failure it stays queued in the ledger."""
+        if time.time() < self.smtp_paused_until:
+            return False
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(TransientError),
+                wait=wait_exponential_jitter(initial=0.2, max=2.0),
+                stop=stop_after_attempt(SEND_ATTEMPTS),
+                sleep=self._sleep,
+                before_sleep=_log_retry(f"sending acknowledgment to {recipient}"),
+                reraise=True,
+            ):
+                with attempt:
+                    self.sender.send(recipient, raw)
+        except TransientError as exc:
+            retry_at = time.time() + self._ack_backoff(key)
+            self.smtp_paused_until = retry_at
+            with self.ledger.transaction():
+                self.ledger.mark_ack_failed(key, str(exc), retry_at)
+            log.warning("acknowledgment to %s queued, next try in %.0fs: %s", recipient, retry_at - time.time(), exc)
+            return False
+        except PermanentError as exc:
+            with self.ledger.transaction():
+                self.ledger.mark_ack_failed(key, str(exc), None)
+            log.error("acknowledgment to %s refused for good: %s", recipient, exc)
+            return False
+        with self.ledger.transaction():
+            self.ledger.mark_sent(key)
+        log.info("acknowledgment sent to %s", recipient)
+        return True
+
+    def _ack_backoff(self, key: str) -> float:
+        attempts = self.ledger.db.execute("SELECT ack_attempts FROM messages WHERE key = ?", (key,)).fetchone()
+        exponent = min(int(attempts[0]) if attempts else 0, 10)
+        return min(ACK_RETRY_CAP, 2.0 * 2**exponent) * random.uniform(0.8, 1.2)
+
+    def flush_pending_acks(self) -> None:
+        """Send acknowledgments queued by an SMTP outage or interrupted by a crash."""
+        for pending in self.ledger.pending_acks(time.time()):
+            if self.stop_requested.is_set():
+                return
+            self.smtp_paused_until = 0.0 if pending.attempts == 0 else self.smtp_paused_until
+            if not self.send_ack(pending.key, pending.ack_to, pending.ack_bytes):
+                return
+
+    def copy_acks_to_sent(self) -> None:
+        """So agents see what the customer was told; a failure here is retried next pass."""
+        copies = self.ledger.uncopied_acks()
+        if not copies:
+            return
+        if self._sent_folder is None:
+            self._sent_folder = self.mailbox.sent_folder(self.config.folders.sent)
+        self.mailbox.append(self._sent_folder, [raw for _, raw in copies])
+        with self.ledger.transaction():
+            self.ledger.mark_copied([key for key, _ in copies])
+
+    # --- filing ---
+
+    def file(self, plans: list[Plan]) -> None:
+        """Flag, then move each group of messages to its folder; then note them filed."""
+        by_folder: dict[str, list[Plan]] = defaultdict(list)
+        for plan in plans:
+            by_folder[plan.folder].append(plan)
+        for folder, group in by_folder.items():
+            by_flags: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            for plan in group:
+                by_flags[tuple(plan.flags)].append(plan.uid)
+            for flags, uids in by_flags.items():
+                self.mailbox.add_flags(uids, list(flags))
+            self.mailbox.move([plan.uid for plan in group], folder)
+        with self.ledger.transaction():
+            self.ledger.mark_filed([plan.key for plan in plans if plan.key])
+        self.copy_acks_to_sent()
+
+
+def _decision_kind(reason: str | None) -> str:
+    return {"follow-up": "follow-up", "sender-cap": "capped", "global-cap": "capped"}.get(reason or "", "refused")
+
+
+@contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """One service per state directory: two would acknowledge the same mail twice."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    handle: TextIO = (state_dir / "lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ResponderError(f"another responder is already running with state directory {state_dir}") from None
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run(config: Config, once: bool = False) -> int:
+    """`responder run`: lint the templates, take the state lock, serve until SIGTERM."""
+    configure_logging(config.service.log_level)
+    from responder.preflight import require_valid_templates
+
+    require_valid_templates(config)
+    state_dir = config.state_dir()
+    with state_lock(state_dir):
+        ledger = Ledger.in_state_dir(state_dir)
+        service = Service(config, ledger)
+        _install_signal_handlers(service)
+        log.info("responder starting: %s as %s, state in %s", config.imap.endpoint, config.imap.username, state_dir)
+        try:
+            return service.run(once=once)
+        finally:
+            ledger.close()
+            log.info("responder stopped")
+
+
+def _install_signal_handlers(service: Service) -> None:
+    """First SIGTERM/SIGINT: finish the message in hand and exit; a second one: exit now."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if service.stop_requested.is_set():
+            raise SystemExit(128 + signum)
+        log.info("signal %d: finishing the message in hand, then stopping", signum)
+        service.stop_requested.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

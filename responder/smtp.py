@@ -1,0 +1,117 @@
+"""The SMTP edge: sends acknowledgments over one kept-open connection.
+
+Keeping the connection open takes the TCP/TLS/EHLO/AUTH round trips off every
+acknowledgment's path. Failures are split like everywhere else: 4xx replies
+and network errors are transient (the acknowledgment stays queued in the
+ledger), 5xx replies are permanent (recorded, not retried forever).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from responder.config import ServerConfig
+from responder.errors import PermanentError, TransientError
+from responder.imap import tls_context
+
+log = logging.getLogger("responder.smtp")
+
+
+@contextmanager
+def translated_errors(endpoint: str, action: str) -> Iterator[None]:
+    try:
+        yield
+    except smtplib.SMTPAuthenticationError as exc:
+        raise PermanentError(f"SMTP {endpoint}: login failed: {exc.smtp_code} {_reply(exc.smtp_error)}") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()))
+        kind = TransientError if 400 <= code < 500 else PermanentError
+        raise kind(f"SMTP {endpoint}: recipient refused: {code} {_reply(text)}") from None
+    except smtplib.SMTPResponseException as exc:
+        kind = TransientError if 400 <= exc.smtp_code < 500 else PermanentError
+        raise kind(f"SMTP {endpoint}: {action}: {exc.smtp_code} {_reply(exc.smtp_error)}") from None
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentError(f"SMTP {endpoint}: TLS certificate not trusted: {exc.verify_message}") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise PermanentError(f"SMTP {endpoint}: {action}: {exc}") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TransientError(f"SMTP {endpoint}: {action}: {exc or type(exc).__name__}") from None
+
+
+def _reply(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+
+
+class Sender:
+    """A lazily opened, reused SMTP session."""
+
+    def __init__(self, server: ServerConfig, envelope_sender: str = "") -> None:
+        self.server = server
+        self.endpoint = server.endpoint
+        self.envelope_sender = envelope_sender  # "" = null sender <>, as RFC 3834 recommends
+        self.session: smtplib.SMTP | None = None
+
+    def connect(self) -> None:
+        server = self.server
+        with translated_errors(self.endpoint, "connect"):
+            session: smtplib.SMTP
+            if server.security == "tls":
+                session = smtplib.SMTP_SSL(
+                    server.host, server.port, timeout=server.timeout, context=tls_context(server)
+                )
+            else:
+                session = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+            try:
+                session.ehlo()
+                if server.security == "starttls":
+                    session.starttls(context=tls_context(server))
+                    session.ehlo()
+                if server.username:
+                    session.login(server.username, server.password)
+            except BaseException:
+                session.close()
+                raise
+        self.session = session
+
+    def close(self) -> None:
+        if self.session is not None:
+            try:
+                self.session.quit()
+            except (OSError, smtplib.SMTPException):
+                self.session.close()
+            self.session = None
+
+    def send(self, recipient: str, raw: bytes) -> None:
+        """Send one message, exactly once per call.
+
+        A kept-open session may have been dropped by the server while we idled:
+        a NOOP finds out before the transaction, so a message is never resent
+        after an ambiguous failure in the middle of one.
+        """
+        if self.session is not None and not self._alive(self.session):
+            self.close()
+        if self.session is None:
+            self.connect()
+        assert self.session is not None
+        try:
+            with translated_errors(self.endpoint, "send"):
+                self.session.sendmail(self.envelope_sender, [recipient], raw)
+        except TransientError:
+            self.close()
+            raise
+
+    @staticmethod
+    def _alive(session: smtplib.SMTP) -> bool:
+        try:
+            return session.noop()[0] == 250
+        except (OSError, smtplib.SMTPException):
+            return False
+
+    def probe(self) -> None:
+        """Connect, authenticate and say goodbye, for `responder check`."""
+        self.connect()
+        self.close()
