@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -95,6 +96,7 @@ class Mailbox:
             except BaseException:
                 _quietly_close(client)
                 raise
+        _keepalive(client)
         self.client = client
         self._folders = set()
         log.info("imap connected to %s as %s (IDLE=%s MOVE=%s)", self.endpoint, self.server.username,
@@ -206,25 +208,35 @@ class Mailbox:
 
     # --- waiting ---
 
-    def wait_for_mail(self, timeout: float, should_stop: Callable[[], bool], tick: Callable[[], None]) -> bool:
+    def wait_for_mail(
+        self, timeout: float, should_stop: Callable[[], bool], tick: Callable[[], None], use_idle: bool = True
+    ) -> bool:
         """Block until the server reports new mail (True) or timeout/stop (False); IDLE or polling."""
-        if not self.has("IDLE"):
+        if not (use_idle and self.has("IDLE")):
             return self._poll(timeout, should_stop, tick)
         deadline = time.monotonic() + timeout
         self._call("idle", lambda c: c.idle())
         new_mail = False
+        quick_empty = 0
         try:
             while not should_stop() and not new_mail and time.monotonic() < deadline:
                 tick()
+                started = time.monotonic()
                 responses = self._call("idle", lambda c: c.idle_check(timeout=IDLE_SLICE))
+                # imapclient swallows EOF and returns []: readable-but-empty, again and again,
+                # is how a connection the server dropped looks from here.
+                quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < IDLE_SLICE / 2 else 0
+                if quick_empty >= 3:
+                    raise TransientError(f"IMAP {self.endpoint}: connection closed by the server")
                 for response in responses:
                     if len(response) > 1 and response[1] in NEW_MAIL:
                         new_mail = True
                     if response and response[0] == b"BYE":
                         raise TransientError(f"IMAP {self.endpoint}: server closed the connection (BYE)")
-        finally:
-            if self.client is not None:
-                self._call("idle done", lambda c: c.idle_done())
+        except BaseException:
+            self.close()  # the IDLE state is unknown: drop the connection, never send DONE into it
+            raise
+        self._call("idle done", lambda c: c.idle_done())
         return new_mail
 
     def _poll(self, timeout: float, should_stop: Callable[[], bool], tick: Callable[[], None]) -> bool:
@@ -234,6 +246,15 @@ class Mailbox:
             time.sleep(min(IDLE_SLICE, max(0.0, deadline - time.monotonic())))
         self._call("noop", lambda c: c.noop())
         return True
+
+
+def _keepalive(client: IMAPClient) -> None:
+    """TCP keepalive, so a connection lost without a FIN (a network partition) is noticed in ~90 s."""
+    sock = client.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
 def _quietly_close(client: IMAPClient) -> None:

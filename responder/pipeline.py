@@ -167,17 +167,18 @@ class Pipeline:
         promise = parse_duration(reply_cfg.response_time.get(decision.queue, reply_cfg.default_response_time))
         respond_by = now + promise
         target = message.reply_target[0]
+        reply_language = self.templates.reply_language(decision.language)
         context = ReplyContext(
             customer_name=target.name or (message.senders[0].name if message.senders else ""),
             customer_address=target.address,
             subject=message.subject,
             queue=decision.queue,
-            queue_name=self.templates.queue_name(decision.language, decision.queue),
+            queue_name=self.templates.queue_name(reply_language, decision.queue),
             reference=decision.reference,
-            response_time=localized_duration(promise, decision.language),
-            respond_by=localized_moment(respond_by, decision.language, reply_cfg.timezone),
+            response_time=localized_duration(promise, reply_language),
+            respond_by=localized_moment(respond_by, reply_language, reply_cfg.timezone),
             priority=decision.priority,
-            language=decision.language,
+            language=reply_language,
             organization=self.config.mailbox.organization,
             support_address=self.config.mailbox.address,
         )

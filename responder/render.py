@@ -114,6 +114,10 @@ class TemplateSet:
         languages = dict.fromkeys([language, self.default_language])
         return [f"{lang}/{name}.txt.j2" for lang in languages for name in names]
 
+    def reply_language(self, language: str) -> str:
+        """The language the reply will be written in: the customer's if we have templates for it."""
+        return language if (self.directory / language / "ack.txt.j2").is_file() else self.default_language
+
     def subject_candidates(self, language: str) -> list[str]:
         return [f"{lang}/subject.txt.j2" for lang in dict.fromkeys([language, self.default_language])]
 

@@ -96,7 +96,10 @@ class Service:
                     ready = True
                 if once:
                     break
-                self.mailbox.wait_for_mail(self._wait_time(), self.stop_requested.is_set, self.notifier.watchdog)
+                self.mailbox.wait_for_mail(
+                    self._wait_time(), self.stop_requested.is_set, self.notifier.watchdog,
+                    use_idle=self.config.service.idle,
+                )
             except TransientError as exc:
                 log.warning("%s; reconnecting", exc)
                 self.mailbox.close()
@@ -128,7 +131,8 @@ class Service:
             self.stop_requested.wait(min(1.0, deadline - time.monotonic()))
 
     def _wait_time(self) -> float:
-        limit = self.config.service.idle_renew if self.mailbox.has("IDLE") else self.config.service.poll_interval
+        service = self.config.service
+        limit = service.idle_renew if service.idle and self.mailbox.has("IDLE") else service.poll_interval
         next_retry = self.ledger.next_pending_at()
         if next_retry is not None:
             limit = min(limit, max(1.0, next_retry - time.time()))

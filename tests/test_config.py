@@ -83,3 +83,19 @@ def test_state_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RESPONDER_STATE_DIR")
     monkeypatch.delenv("STATE_DIRECTORY")
     assert loaded.state_dir() == Path("var")
+
+
+def test_example_config_documents_every_key_and_loads() -> None:
+    import dataclasses
+    import tomllib
+
+    example = config.PROJECT_ROOT / "config" / "responder.example.toml"
+    data = tomllib.loads(example.read_text(encoding="utf-8"))
+    for section in dataclasses.fields(config.Config):
+        if section.name == "source":
+            continue
+        documented = set(data.get(section.name, {}))
+        expected = {f.name for f in dataclasses.fields(getattr(config.Config(), section.name))}
+        expected -= set(config.SECRET_KEYS)
+        assert documented == expected, section.name
+    assert config.load(example, environ={}).source == str(example)
