@@ -126,7 +126,8 @@ def _null_return_path(message: ParsedMessage, _: GuardContext) -> bool:
 
 
 def _local_parts(message: ParsedMessage) -> list[str]:
-    return [a.address.rpartition("@")[0].lower() for a in (*message.senders, *message.reply_target)]
+    """Of the reply target only: a contact form sends From no-reply@ with Reply-To the customer."""
+    return [a.address.rpartition("@")[0].lower() for a in message.reply_target]
 
 
 def _system_sender(message: ParsedMessage, _: GuardContext) -> bool:
