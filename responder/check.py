@@ -22,7 +22,9 @@ def check(config: Config) -> int:
     for problem in problems:
         print(f"FAIL template {problem}")
     if not problems:
-        print(f"ok   templates ({config.reply.templates}, languages {', '.join(config.reply.languages)})")
+        print(
+            f"ok   templates ({config.reply.templates}, languages {', '.join(config.reply.languages)})"
+        )
     failures += len(problems)
 
     mailbox = Mailbox(config.imap, config.folders.inbox)

@@ -95,10 +95,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="responder", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="configuration file (default: $RESPONDER_CONFIG, config/responder.toml)")
+    parser.add_argument(
+        "--config", help="configuration file (default: $RESPONDER_CONFIG, config/responder.toml)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         sub.set_defaults(handler=handler)
@@ -106,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = add("inspect", cmd_inspect, "decide one or more .eml files without sending anything")
     inspect.add_argument("files", nargs="+", metavar="FILE.eml")
-    inspect.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    inspect.add_argument(
+        "--json", action="store_true", help="one JSON object per file, one per line"
+    )
     preview = add("preview", cmd_preview, "show the acknowledgment a customer would receive")
     preview.add_argument("file", metavar="FILE.eml")
     preview.add_argument("--lang", help="force the language (ISO 639-1)")
@@ -116,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
-    demo = add("demo", cmd_demo, "start a local mail stack, send sample complaints, show the result")
+    demo = add(
+        "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
+    )
     demo.add_argument("--keep", action="store_true", help="leave the mail stack running afterwards")
     return parser
 

@@ -88,7 +88,9 @@ class ReplyConfig:
         default_factory=lambda: {"billing": "4h", "technical": "4h", "orders": "4h"}
     )
     timezone: str = "UTC"
-    envelope_sender: str = ""  # empty: the null sender <>, so a bounce of an ack never loops (RFC 3834)
+    envelope_sender: str = (
+        ""  # empty: the null sender <>, so a bounce of an ack never loops (RFC 3834)
+    )
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,9 @@ def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
             return value
         raise ConfigError(key, f"expected true or false, got {value!r}")
     if hint in (int, float):
-        wrong = ConfigError(key, f"expected {'a whole number' if hint is int else 'a number'}, got {value!r}")
+        wrong = ConfigError(
+            key, f"expected {'a whole number' if hint is int else 'a number'}, got {value!r}"
+        )
         if isinstance(value, bool) or not (from_env or isinstance(value, int | float)):
             raise wrong
         try:
@@ -269,7 +273,8 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{name}.port", f"must be 1..65535, got {server.port}")
         if server.security == "plain" and not is_loopback(server.host):
             raise ConfigError(
-                f"{name}.security", f"plain (unencrypted) is allowed only on loopback, not {server.host}"
+                f"{name}.security",
+                f"plain (unencrypted) is allowed only on loopback, not {server.host}",
             )
         if server.timeout <= 0:
             raise ConfigError(f"{name}.timeout", "must be positive")
@@ -277,7 +282,9 @@ def validate(config: Config) -> None:
         raise ConfigError("mailbox.address", f"not an email address: {config.mailbox.address!r}")
     reply = config.reply
     if reply.default_language not in reply.languages:
-        raise ConfigError("reply.default_language", f"{reply.default_language!r} is not in reply.languages")
+        raise ConfigError(
+            "reply.default_language", f"{reply.default_language!r} is not in reply.languages"
+        )
     from responder.duration import parse_duration
 
     for queue, text in {"default": reply.default_response_time, **reply.response_time}.items():

@@ -62,7 +62,9 @@ class History:
         self.ledger = ledger
         self.limits = limits
 
-    def consult(self, message: ParsedMessage, sender: str, now: float | None = None) -> Consultation:
+    def consult(
+        self, message: ParsedMessage, sender: str, now: float | None = None
+    ) -> Consultation:
         now = time.time() if now is None else now
         thread = self.find_thread(message, sender, now)
         if thread is not None:

@@ -26,19 +26,25 @@ from responder.service import Service, configure_logging
 SUPPORT = "support@example.test"
 COMPLAINTS = [
     (
-        "customer1@example.test", "María García", "Me han cobrado dos veces la factura de octubre",
+        "customer1@example.test",
+        "María García",
+        "Me han cobrado dos veces la factura de octubre",
         "Buenos días:\n\nHe revisado mi cuenta bancaria y me han cobrado dos veces la factura de "
         "octubre. Es la segunda vez que pasa y empiezo a estar bastante molesta. ¿Pueden "
         "devolverme el importe duplicado cuanto antes?\n\nGracias,\nMaría",
     ),
     (
-        "customer2@example.test", "Jan de Vries", "Bestelling nog steeds niet ontvangen",
+        "customer2@example.test",
+        "Jan de Vries",
+        "Bestelling nog steeds niet ontvangen",
         "Goedemiddag,\n\nIk heb twee weken geleden een bestelling geplaatst (ordernummer 48213), "
         "maar ik heb nog steeds niets ontvangen. Kunt u mij laten weten waar mijn pakket is?\n\n"
         "Met vriendelijke groet,\nJan de Vries",
     ),
     (
-        "customer3@example.test", "Sam Taylor", "I CANNOT LOG IN TO MY ACCOUNT",
+        "customer3@example.test",
+        "Sam Taylor",
+        "I CANNOT LOG IN TO MY ACCOUNT",
         "This is the third time I write. I CANNOT LOG IN AND NOBODY ANSWERS. If this is not fixed "
         "today I will talk to my lawyer.\n\nSam",
     ),
@@ -58,7 +64,9 @@ def _complaint(sender: str, name: str, subject: str, body: str) -> bytes:
 
 def bounce_message() -> bytes:
     return (
-        b"From: MAILER-DAEMON@mail.example.test (Mail Delivery System)\r\nTo: " + SUPPORT.encode() + b"\r\n"
+        b"From: MAILER-DAEMON@mail.example.test (Mail Delivery System)\r\nTo: "
+        + SUPPORT.encode()
+        + b"\r\n"
         b"Subject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: auto-replied\r\n"
         b"Message-ID: <bounce-demo@mail.example.test>\r\nMIME-Version: 1.0\r\n"
         b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
@@ -98,7 +106,9 @@ def environment_for(stack: MailStack, state_dir: Path, address: str = SUPPORT) -
 def demo(keep: bool = False) -> int:
     reason = servers_available()
     if reason:
-        print(f"responder demo needs Dovecot and Postfix: {reason}. Install them with `make install`.")
+        print(
+            f"responder demo needs Dovecot and Postfix: {reason}. Install them with `make install`."
+        )
         return 1
     configure_logging("INFO")
     root = Path(tempfile.mkdtemp(prefix="responder-demo-"))
@@ -109,15 +119,19 @@ def demo(keep: bool = False) -> int:
     finally:
         if keep:
             stack.detach()
-            print(f"\nThe mail stack keeps running (state in {root}); stop it with "
-                  f"`python -m responder.mailstack down {root / 'stack'}`.")
+            print(
+                f"\nThe mail stack keeps running (state in {root}); stop it with "
+                f"`python -m responder.mailstack down {root / 'stack'}`."
+            )
         else:
             stack.stop()
     return 0
 
 
 def _run_demo(stack: MailStack, root: Path) -> None:
-    print(f"\n== mail stack up: IMAP {stack.host}:{stack.imap_port}, SMTP {stack.host}:{stack.smtp_port}")
+    print(
+        f"\n== mail stack up: IMAP {stack.host}:{stack.imap_port}, SMTP {stack.host}:{stack.smtp_port}"
+    )
     for sender, name, subject, body in COMPLAINTS:
         stack.send(_complaint(sender, name, subject, body), sender, [SUPPORT])
         print(f"   {name} <{sender}> wrote: {subject}")
@@ -127,7 +141,9 @@ def _run_demo(stack: MailStack, root: Path) -> None:
     stack.wait_for(SUPPORT, count=len(COMPLAINTS) + 2)
 
     print("\n== responder run --once")
-    config = config_module.load(None, environ={**os.environ, **environment_for(stack, root / "state")})
+    config = config_module.load(
+        None, environ={**os.environ, **environment_for(stack, root / "state")}
+    )
     ledger = Ledger.in_state_dir(config.state_dir())
     started = time.perf_counter()
     Service(config, ledger).run(once=True)
@@ -148,8 +164,12 @@ def _run_demo(stack: MailStack, root: Path) -> None:
             print(f"   {folder:<22} {info[b'EXISTS']} message(s)")
             for data in client.fetch(uids, ["ENVELOPE", "FLAGS"]).values():
                 subject = (data[b"ENVELOPE"].subject or b"").decode(errors="replace")
-                tags = " ".join(f.decode() for f in data[b"FLAGS"] if f not in (b"\\Seen", b"\\Recent"))
-                print(f"       - {email.header.make_header(email.header.decode_header(subject))}  [{tags}]")
+                tags = " ".join(
+                    f.decode() for f in data[b"FLAGS"] if f not in (b"\\Seen", b"\\Recent")
+                )
+                print(
+                    f"       - {email.header.make_header(email.header.decode_header(subject))}  [{tags}]"
+                )
     ledger.close()
 
 

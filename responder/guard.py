@@ -78,7 +78,9 @@ def _own_address(message: ParsedMessage, context: GuardContext) -> bool:
 
 def _x_loop(message: ParsedMessage, context: GuardContext) -> bool:
     return any(
-        own in value.lower() for value in _values(message, "x-loop") for own in context.own_addresses
+        own in value.lower()
+        for value in _values(message, "x-loop")
+        for own in context.own_addresses
     )
 
 
@@ -153,14 +155,23 @@ RULES: tuple[Rule, ...] = (
     Rule("own-address", "sent by, or replying to, one of our own addresses", _own_address),
     Rule("x-loop", "X-Loop names one of our addresses: it has been through us", _x_loop),
     Rule("exchange-rules-loop", "Exchange inbox rules already acted on it", _exchange_rules_loop),
-    Rule("delivery-report", "a delivery status notification (bounce, DSN)", _report("delivery-status")),
-    Rule("read-receipt", "a message disposition notification (read receipt, MDN)",
-         _report("disposition-notification")),
+    Rule(
+        "delivery-report",
+        "a delivery status notification (bounce, DSN)",
+        _report("delivery-status"),
+    ),
+    Rule(
+        "read-receipt",
+        "a message disposition notification (read receipt, MDN)",
+        _report("disposition-notification"),
+    ),
     Rule("abuse-report", "an abuse feedback report (ARF)", _report("feedback-report")),
     Rule("calendar-reply", "a calendar invitation's automatic reply", _calendar_reply),
     Rule("auto-submitted", "Auto-Submitted says a machine sent it (RFC 3834)", _auto_submitted),
     Rule("autoreply-header", "a vendor auto-reply header (X-Autoreply and kin)", _autoreply_header),
-    Rule("auto-response-suppress", "the sender asked for no auto-responses", _auto_response_suppress),
+    Rule(
+        "auto-response-suppress", "the sender asked for no auto-responses", _auto_response_suppress
+    ),
     Rule("precedence", "Precedence bulk, junk, list or auto_reply", _precedence),
     Rule("list-header", "sent through a mailing list (List-* header)", _list_header),
     Rule("null-return-path", "empty envelope sender: a system message", _null_return_path),

@@ -24,7 +24,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
         if tag in _VOID:
             return
-        marker = " ".join(f"{value or ''}" for name, value in attrs if name in ("class", "id")).lower()
+        marker = " ".join(
+            f"{value or ''}" for name, value in attrs if name in ("class", "id")
+        ).lower()
         hides = tag in _SKIP or any(cls in marker for cls in _QUOTE_CLASSES)
         self.stack.append(hides)
         self.hidden += hides

@@ -9,6 +9,7 @@ naming host:port. The password never appears in a message or log line.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import socket
@@ -45,11 +46,15 @@ def translated_errors(endpoint: str, action: str) -> Iterator[None]:
     except imap_errors.LoginError as exc:
         raise PermanentError(f"IMAP {endpoint}: login failed: {_text(exc)}") from None
     except ssl.SSLCertVerificationError as exc:
-        raise PermanentError(f"IMAP {endpoint}: TLS certificate not trusted: {exc.verify_message}") from None
+        raise PermanentError(
+            f"IMAP {endpoint}: TLS certificate not trusted: {exc.verify_message}"
+        ) from None
     except (imap_errors.CapabilityError, imap_errors.IllegalStateError) as exc:
         raise PermanentError(f"IMAP {endpoint}: {action}: {_text(exc)}") from None
     except (OSError, imaplib.IMAP4.abort, imap_errors.IMAPClientAbortError) as exc:
-        raise TransientError(f"IMAP {endpoint}: {action}: {_text(exc) or type(exc).__name__}") from None
+        raise TransientError(
+            f"IMAP {endpoint}: {action}: {_text(exc) or type(exc).__name__}"
+        ) from None
     except imap_errors.IMAPClientError as exc:
         raise TransientError(f"IMAP {endpoint}: {action}: {_text(exc)}") from None
 
@@ -99,8 +104,13 @@ class Mailbox:
         _keepalive(client)
         self.client = client
         self._folders = set()
-        log.info("imap connected to %s as %s (IDLE=%s MOVE=%s)", self.endpoint, self.server.username,
-                 self.has("IDLE"), self.has("MOVE"))
+        log.info(
+            "imap connected to %s as %s (IDLE=%s MOVE=%s)",
+            self.endpoint,
+            self.server.username,
+            self.has("IDLE"),
+            self.has("MOVE"),
+        )
 
     def close(self) -> None:
         if self.client is not None:
@@ -115,7 +125,9 @@ class Mailbox:
         return capability.encode() in self.capabilities
 
     def _find_delimiter(self, client: IMAPClient) -> str:
-        delimiter = client.namespace().personal[0][1] if client.has_capability("NAMESPACE") else None
+        delimiter = (
+            client.namespace().personal[0][1] if client.has_capability("NAMESPACE") else None
+        )
         if not delimiter:
             listed = client.list_folders(directory="", pattern="")
             delimiter = listed[0][1] if listed else b"/"
@@ -198,7 +210,10 @@ class Mailbox:
             self._call(f"append to {folder}", lambda c: c.multiappend(folder, items))
             return
         for raw in messages:
-            self._call(f"append to {folder}", lambda c, raw=raw: c.append(folder, raw, flags=flags))
+            self._append_one(folder, raw, flags)
+
+    def _append_one(self, folder: str, raw: bytes, flags: list[bytes]) -> None:
+        self._call(f"append to {folder}", lambda c: c.append(folder, raw, flags=flags))
 
     def sent_folder(self, configured: str) -> str:
         if configured:
@@ -209,7 +224,11 @@ class Mailbox:
     # --- waiting ---
 
     def wait_for_mail(
-        self, timeout: float, should_stop: Callable[[], bool], tick: Callable[[], None], use_idle: bool = True
+        self,
+        timeout: float,
+        should_stop: Callable[[], bool],
+        tick: Callable[[], None],
+        use_idle: bool = True,
     ) -> bool:
         """Block until the server reports new mail (True) or timeout/stop (False); IDLE or polling."""
         if not (use_idle and self.has("IDLE")):
@@ -225,21 +244,29 @@ class Mailbox:
                 responses = self._call("idle", lambda c: c.idle_check(timeout=IDLE_SLICE))
                 # imapclient swallows EOF and returns []: readable-but-empty, again and again,
                 # is how a connection the server dropped looks from here.
-                quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < IDLE_SLICE / 2 else 0
+                quick_empty = (
+                    quick_empty + 1
+                    if not responses and time.monotonic() - started < IDLE_SLICE / 2
+                    else 0
+                )
                 if quick_empty >= 3:
                     raise TransientError(f"IMAP {self.endpoint}: connection closed by the server")
                 for response in responses:
                     if len(response) > 1 and response[1] in NEW_MAIL:
                         new_mail = True
                     if response and response[0] == b"BYE":
-                        raise TransientError(f"IMAP {self.endpoint}: server closed the connection (BYE)")
+                        raise TransientError(
+                            f"IMAP {self.endpoint}: server closed the connection (BYE)"
+                        )
         except BaseException:
             self.close()  # the IDLE state is unknown: drop the connection, never send DONE into it
             raise
         self._call("idle done", lambda c: c.idle_done())
         return new_mail
 
-    def _poll(self, timeout: float, should_stop: Callable[[], bool], tick: Callable[[], None]) -> bool:
+    def _poll(
+        self, timeout: float, should_stop: Callable[[], bool], tick: Callable[[], None]
+    ) -> bool:
         deadline = time.monotonic() + timeout
         while not should_stop() and time.monotonic() < deadline:
             tick()
@@ -260,17 +287,6 @@ def _keepalive(client: IMAPClient) -> None:
 def _quietly_close(client: IMAPClient) -> None:
     try:
         client.logout()
-    except Exception:  # noqa: BLE001 - closing a broken connection must not raise
-        try:
+    except Exception:
+        with contextlib.suppress(Exception):
             client.shutdown()
-        except Exception:  # noqa: BLE001
-            pass
-
-
-def probe(server: ServerConfig) -> tuple[Mailbox, dict[str, bool]]:
-    """Log in and report capabilities, for `responder check`."""
-    mailbox = Mailbox(server)
-    mailbox.connect()
-    caps = {name: mailbox.has(name) for name in ("IDLE", "MOVE", "SPECIAL-USE", "UIDPLUS", "MULTIAPPEND")}
-    return mailbox, caps
-

@@ -21,7 +21,9 @@ MAX_CHARS = 2000
 @lru_cache(maxsize=4)
 def _detector(languages: tuple[str, ...]) -> Any:
     """Build (once) a detector for exactly these ISO 639-1 codes."""
-    chosen = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in languages]
+    chosen = [
+        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in languages
+    ]
     if len(chosen) < 2:
         return None
     return LanguageDetectorBuilder.from_languages(*chosen).with_preloaded_language_models().build()

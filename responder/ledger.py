@@ -157,7 +157,18 @@ class Ledger:
         ).fetchone()
         if row is None:
             return None
-        return Record(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], row[8], bool(row[9]))
+        return Record(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            bool(row[4]),
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            bool(row[9]),
+        )
 
     def pending_acks(self, now: float, limit: int = 200) -> list[PendingAck]:
         rows = self.db.execute(
@@ -183,7 +194,9 @@ class Ledger:
         return [(row[0], row[1]) for row in rows]
 
     def count(self, where: str = "1", params: tuple[object, ...] = ()) -> int:
-        return int(self.db.execute(f"SELECT COUNT(*) FROM messages WHERE {where}", params).fetchone()[0])
+        return int(
+            self.db.execute(f"SELECT COUNT(*) FROM messages WHERE {where}", params).fetchone()[0]
+        )
 
     # --- writing ---
 
@@ -195,12 +208,25 @@ class Ledger:
             " reference, conversation, sender, subject_norm, folder, ack_message_id, ack_to, ack_state,"
             " ack_bytes, respond_by, arrived_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                message.key, message.uidvalidity, message.uid, message.decision, message.reason,
-                message.queue, int(message.priority), message.language, message.reference,
-                message.conversation, message.sender, message.subject_norm, message.folder,
-                message.ack_message_id, message.ack_to,
+                message.key,
+                message.uidvalidity,
+                message.uid,
+                message.decision,
+                message.reason,
+                message.queue,
+                int(message.priority),
+                message.language,
+                message.reference,
+                message.conversation,
+                message.sender,
+                message.subject_norm,
+                message.folder,
+                message.ack_message_id,
+                message.ack_to,
                 "pending" if message.ack_bytes is not None else None,
-                message.ack_bytes, message.respond_by, now,
+                message.ack_bytes,
+                message.respond_by,
+                now,
             ),
         )
         ids = [*message.thread_ids, *([message.ack_message_id] if message.ack_message_id else [])]
@@ -209,7 +235,8 @@ class Ledger:
             [(mid, message.conversation) for mid in ids if message.conversation],
         )
         self.db.execute(
-            "DELETE FROM failures WHERE uidvalidity = ? AND uid = ?", (message.uidvalidity, message.uid)
+            "DELETE FROM failures WHERE uidvalidity = ? AND uid = ?",
+            (message.uidvalidity, message.uid),
         )
 
     def mark_sent(self, key: str, now: float | None = None) -> None:
@@ -227,12 +254,15 @@ class Ledger:
         )
 
     def mark_copied(self, keys: list[str]) -> None:
-        self.db.executemany("UPDATE messages SET ack_copied = 1 WHERE key = ?", [(k,) for k in keys])
+        self.db.executemany(
+            "UPDATE messages SET ack_copied = 1 WHERE key = ?", [(k,) for k in keys]
+        )
 
     def mark_filed(self, keys: list[str], now: float | None = None) -> None:
         stamp = time.time() if now is None else now
         self.db.executemany(
-            "UPDATE messages SET filed_at = COALESCE(filed_at, ?) WHERE key = ?", [(stamp, k) for k in keys]
+            "UPDATE messages SET filed_at = COALESCE(filed_at, ?) WHERE key = ?",
+            [(stamp, k) for k in keys],
         )
 
     def note_failure(self, uidvalidity: int, uid: int, error: str) -> int:

@@ -93,7 +93,9 @@ def parse(raw: bytes) -> ParsedMessage:
         subject=subject,
         message_id=message_id,
         in_reply_to=tuple(_MSGID.findall(_first(headers, "in-reply-to")[:MAX_HEADER_CHARS])),
-        references=tuple(_MSGID.findall(" ".join(headers.get("references", []))[:MAX_HEADER_CHARS * 4])),
+        references=tuple(
+            _MSGID.findall(" ".join(headers.get("references", []))[: MAX_HEADER_CHARS * 4])
+        ),
         new_text=split_new_text(text),
         content_types=walk.content_types,
         report_type=walk.report_type,
@@ -107,11 +109,11 @@ def _message_from_bytes(body: bytes, defects: list[str]) -> Message:
     """Full MIME parse; where the stdlib gives up (it recurses per nesting level), headers only."""
     try:
         return email.message_from_bytes(body, policy=email.policy.default)
-    except Exception:  # noqa: BLE001 - RecursionError and friends from pathological structure
+    except Exception:
         defects.append("unparseable-mime")
     try:
         return BytesParser(policy=email.policy.default).parsebytes(body, headersonly=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return BytesParser(policy=email.policy.compat32).parsebytes(body, headersonly=True)
 
 
@@ -210,7 +212,9 @@ def _walk(root: Message) -> _Walk:
                 continue
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend((child, depth + 1) for child in reversed(children))
+                stack.extend(
+                    (child, depth + 1) for child in reversed(children) if isinstance(child, Message)
+                )
             continue
         if _is_attachment(part):
             continue
@@ -241,7 +245,7 @@ def _calendar_method(part: Message) -> str:
 def _part_text(part: Message) -> str:
     try:
         payload = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - any decoding failure means "no text", never a crash
+    except Exception:
         return ""
     if not isinstance(payload, bytes):
         return ""

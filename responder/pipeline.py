@@ -109,8 +109,12 @@ class Pipeline:
         admin preview another language or queue.
         """
         return self.decide_parsed(
-            parse(raw), now=now, reply_message_id=reply_message_id, history=history,
-            force_language=force_language, force_queue=force_queue,
+            parse(raw),
+            now=now,
+            reply_message_id=reply_message_id,
+            history=history,
+            force_language=force_language,
+            force_queue=force_queue,
         )
 
     def decide_parsed(
@@ -127,7 +131,9 @@ class Pipeline:
         verdict = judge(message, self.guard_context)
         reply_cfg = self.config.reply
         lang = force_language or language.detect(
-            f"{message.subject}\n{message.new_text}", reply_cfg.languages, reply_cfg.default_language
+            f"{message.subject}\n{message.new_text}",
+            reply_cfg.languages,
+            reply_cfg.default_language,
         )
         sender = message.reply_target[0].address.lower() if message.reply_target else ""
         route = self.router.route(MessageFacts(message.subject, message.new_text, sender, lang))
@@ -141,10 +147,14 @@ class Pipeline:
             if consultation.thread is not None:
                 thread = consultation.thread
                 conversation = thread.conversation
-                route = replace(route, queue=thread.queue, rule="conversation",
-                                priority=route.priority or thread.priority,
-                                priority_reasons=route.priority_reasons
-                                + (() if route.priority or not thread.priority else ("conversation",)))
+                route = replace(
+                    route,
+                    queue=thread.queue,
+                    rule="conversation",
+                    priority=route.priority or thread.priority,
+                    priority_reasons=route.priority_reasons
+                    + (() if route.priority or not thread.priority else ("conversation",)),
+                )
         decision = Decision(
             key=message.key,
             auto_reply=reason is None,
@@ -161,10 +171,14 @@ class Pipeline:
             return decision
         return self._with_reply(decision, now, reply_message_id)
 
-    def _with_reply(self, decision: Decision, now: datetime, reply_message_id: str | None) -> Decision:
+    def _with_reply(
+        self, decision: Decision, now: datetime, reply_message_id: str | None
+    ) -> Decision:
         reply_cfg = self.config.reply
         message = decision.message
-        promise = parse_duration(reply_cfg.response_time.get(decision.queue, reply_cfg.default_response_time))
+        promise = parse_duration(
+            reply_cfg.response_time.get(decision.queue, reply_cfg.default_response_time)
+        )
         respond_by = now + promise
         target = message.reply_target[0]
         reply_language = self.templates.reply_language(decision.language)

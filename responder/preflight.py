@@ -27,4 +27,6 @@ def require_valid_templates(config: Config) -> None:
     problems = template_problems(config)
     if problems:
         listing = "\n  ".join(problems)
-        raise TemplateError(f"templates fail lint ({len(problems)} problems); fix them first:\n  {listing}")
+        raise TemplateError(
+            f"templates fail lint ({len(problems)} problems); fix them first:\n  {listing}"
+        )

@@ -11,7 +11,9 @@ from responder.pipeline import Pipeline
 SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Content-Language")
 
 
-def preview(config: Config, path: Path, *, language: str | None = None, queue: str | None = None) -> int:
+def preview(
+    config: Config, path: Path, *, language: str | None = None, queue: str | None = None
+) -> int:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -19,8 +21,10 @@ def preview(config: Config, path: Path, *, language: str | None = None, queue: s
     if language and language not in config.reply.languages:
         raise ResponderError(f"--lang {language}: not one of {', '.join(config.reply.languages)}")
     decision = Pipeline(config).decide(raw, force_language=language, force_queue=queue)
-    print(f"# queue: {decision.queue}{' (priority)' if decision.priority else ''}, "
-          f"language: {decision.language}, reference: {decision.reference}")
+    print(
+        f"# queue: {decision.queue}{' (priority)' if decision.priority else ''}, "
+        f"language: {decision.language}, reference: {decision.reference}"
+    )
     if decision.reply is None:
         print(f"# no acknowledgment would be sent: {decision.reason}")
         return 0

@@ -14,16 +14,15 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-import jinja2
 from zoneinfo import ZoneInfo
 
+import jinja2
 from babel import Locale
 from babel.dates import format_date, format_time, format_timedelta
 from jinja2.sandbox import SandboxedEnvironment
@@ -78,8 +77,18 @@ class ReplyContext:
 
     def variables(self) -> dict[str, Any]:
         names = (
-            "customer_name", "customer_address", "subject", "queue", "queue_name", "reference",
-            "response_time", "respond_by", "priority", "language", "organization", "support_address",
+            "customer_name",
+            "customer_address",
+            "subject",
+            "queue",
+            "queue_name",
+            "reference",
+            "response_time",
+            "respond_by",
+            "priority",
+            "language",
+            "organization",
+            "support_address",
         )
         return {name: getattr(self, name) for name in names} | dict(self.extra)
 
@@ -102,7 +111,9 @@ class TemplateSet:
 
     directory: Path
     default_language: str
-    _queue_names_cache: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _queue_names_cache: dict[str, dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @cached_property
     def environment(self) -> SandboxedEnvironment:
@@ -116,10 +127,16 @@ class TemplateSet:
 
     def reply_language(self, language: str) -> str:
         """The language the reply will be written in: the customer's if we have templates for it."""
-        return language if (self.directory / language / "ack.txt.j2").is_file() else self.default_language
+        return (
+            language
+            if (self.directory / language / "ack.txt.j2").is_file()
+            else self.default_language
+        )
 
     def subject_candidates(self, language: str) -> list[str]:
-        return [f"{lang}/subject.txt.j2" for lang in dict.fromkeys([language, self.default_language])]
+        return [
+            f"{lang}/subject.txt.j2" for lang in dict.fromkeys([language, self.default_language])
+        ]
 
     def find(self, candidates: Sequence[str]) -> str | None:
         return next((name for name in candidates if (self.directory / name).is_file()), None)
@@ -128,7 +145,9 @@ class TemplateSet:
         try:
             return self.environment.get_template(name).render(**variables)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"{self.directory / name}:{exc.lineno}: syntax error: {exc.message}") from None
+            raise TemplateError(
+                f"{self.directory / name}:{exc.lineno}: syntax error: {exc.message}"
+            ) from None
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{self.directory / name}: {type(exc).__name__}: {exc}") from None
 
@@ -156,7 +175,7 @@ def localized_duration(duration: timedelta, language: str) -> str:
 
 
 def localized_moment(moment: datetime, language: str, timezone: str) -> str:
-    """"23 de noviembre de 2026, 14:30 CET": the locale's own order, no seconds, the zone named."""
+    """ "23 de noviembre de 2026, 14:30 CET": the locale's own order, no seconds, the zone named."""
     local = moment.astimezone(ZoneInfo(timezone))
     glue = str(Locale.parse(language).datetime_formats["medium"])
     date = format_date(local, "long", locale=language)
@@ -195,12 +214,20 @@ def render_reply(
 ) -> Reply:
     """Render subject and body and assemble the headers RFC 3834 asks of an auto-reply."""
     variables = context.variables()
-    body_name = templates.find(templates.body_candidates(context.language, context.queue, context.priority))
+    body_name = templates.find(
+        templates.body_candidates(context.language, context.queue, context.priority)
+    )
     if body_name is None:
-        raise TemplateError(f"no template for language {context.language!r} or the default language")
+        raise TemplateError(
+            f"no template for language {context.language!r} or the default language"
+        )
     body = templates.render(body_name, variables)
     html_name = body_name.replace(".txt.j2", ".html.j2")
-    html = templates.render(html_name, variables) if (templates.directory / html_name).is_file() else None
+    html = (
+        templates.render(html_name, variables)
+        if (templates.directory / html_name).is_file()
+        else None
+    )
     subject_name = templates.find(templates.subject_candidates(context.language))
     subject = (
         templates.render(subject_name, variables)

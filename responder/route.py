@@ -20,7 +20,14 @@ from responder.textnorm import fold, keyword_pattern
 FALLBACK_QUEUE = "general"
 _QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 _RULE_KEYS = {
-    "name", "queue", "keywords", "subject_regex", "body_regex", "senders", "sender_domains", "languages",
+    "name",
+    "queue",
+    "keywords",
+    "subject_regex",
+    "body_regex",
+    "senders",
+    "sender_domains",
+    "languages",
 }
 SHOUTING_MIN_LETTERS = 12
 SHOUTING_RATIO = 0.7
@@ -80,21 +87,30 @@ class RouteRule:
     languages: frozenset[str] = frozenset()
 
     def matches(self, facts: MessageFacts, folded: str) -> bool:
-        """All given kinds of condition must hold; within one kind, any item suffices."""
-        checks = []
-        if self.keywords is not None:
-            checks.append(lambda: self.keywords is not None and bool(self.keywords.search(folded, facts.language)))
-        if self.subject_regex:
-            checks.append(lambda: any(p.search(facts.subject) for p in self.subject_regex))
-        if self.body_regex:
-            checks.append(lambda: any(p.search(facts.new_text) for p in self.body_regex))
-        if self.senders:
-            checks.append(lambda: facts.sender in self.senders)
-        if self.sender_domains:
-            checks.append(lambda: _in_domains(facts.sender, self.sender_domains))
-        if self.languages:
-            checks.append(lambda: facts.language in self.languages)
-        return bool(checks) and all(check() for check in checks)
+        """All given kinds of condition must hold; within one kind, any item suffices.
+
+        Cheap checks first; a rule with no condition at all never matches.
+        """
+        if self.languages and facts.language not in self.languages:
+            return False
+        if self.senders and facts.sender not in self.senders:
+            return False
+        if self.sender_domains and not _in_domains(facts.sender, self.sender_domains):
+            return False
+        if self.subject_regex and not any(p.search(facts.subject) for p in self.subject_regex):
+            return False
+        if self.body_regex and not any(p.search(facts.new_text) for p in self.body_regex):
+            return False
+        if self.keywords is not None and self.keywords.search(folded, facts.language) is None:
+            return False
+        return bool(
+            self.languages
+            or self.senders
+            or self.sender_domains
+            or self.subject_regex
+            or self.body_regex
+            or self.keywords
+        )
 
 
 @dataclass(frozen=True)
@@ -168,7 +184,9 @@ def load_router(path: str | Path) -> Router:
 
 
 def build_router(data: dict[str, Any], where: str = "routing") -> Router:
-    rules = tuple(_rule(f"{where}: rule #{i + 1}", raw) for i, raw in enumerate(data.get("rule", [])))
+    rules = tuple(
+        _rule(f"{where}: rule #{i + 1}", raw) for i, raw in enumerate(data.get("rule", []))
+    )
     priority = data.get("priority", {})
     keywords = {
         category: KeywordSet.from_table(f"{where}: priority.keywords.{category}", table)
@@ -198,7 +216,9 @@ def _rule(where: str, raw: dict[str, Any]) -> RouteRule:
         subject_regex=_regexes(where, "subject_regex", raw),
         body_regex=_regexes(where, "body_regex", raw),
         senders=frozenset(s.lower() for s in _strings(where, "senders", raw)),
-        sender_domains=tuple(d.lower().lstrip("@.") for d in _strings(where, "sender_domains", raw)),
+        sender_domains=tuple(
+            d.lower().lstrip("@.") for d in _strings(where, "sender_domains", raw)
+        ),
         languages=frozenset(_strings(where, "languages", raw)),
     )
 

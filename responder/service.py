@@ -63,7 +63,9 @@ def _log_retry(what: str) -> Callable[[RetryCallState], None]:
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("%s failed (attempt %d), retrying in %.1fs: %s", what, state.attempt_number, wait, error)
+        log.warning(
+            "%s failed (attempt %d), retrying in %.1fs: %s", what, state.attempt_number, wait, error
+        )
 
     return before_sleep
 
@@ -97,7 +99,9 @@ class Service:
                 if once:
                     break
                 self.mailbox.wait_for_mail(
-                    self._wait_time(), self.stop_requested.is_set, self.notifier.watchdog,
+                    self._wait_time(),
+                    self.stop_requested.is_set,
+                    self.notifier.watchdog,
                     use_idle=self.config.service.idle,
                 )
             except TransientError as exc:
@@ -132,7 +136,11 @@ class Service:
 
     def _wait_time(self) -> float:
         service = self.config.service
-        limit = service.idle_renew if service.idle and self.mailbox.has("IDLE") else service.poll_interval
+        limit = (
+            service.idle_renew
+            if service.idle and self.mailbox.has("IDLE")
+            else service.poll_interval
+        )
         next_retry = self.ledger.next_pending_at()
         if next_retry is not None:
             limit = min(limit, max(1.0, next_retry - time.time()))
@@ -154,7 +162,9 @@ class Service:
     def process(self, uids: list[int]) -> int:
         fetched = self.mailbox.fetch(uids)
         with self.ledger.transaction():
-            plans = [plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))]
+            plans = [
+                plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))
+            ]
         for plan in plans:
             if plan.ack is not None:
                 self.send_ack(plan.key, *plan.ack)
@@ -168,14 +178,27 @@ class Service:
             plan = self._decide_and_record(uid, raw)
             self.ledger.db.execute("RELEASE message")
             return plan
-        except Exception as exc:  # noqa: BLE001 - one bad message must never stop the others
+        except Exception as exc:
             self.ledger.db.execute("ROLLBACK TO message")
             self.ledger.db.execute("RELEASE message")
-            attempts = self.ledger.note_failure(self.mailbox.uidvalidity, uid, f"{type(exc).__name__}: {exc}")
-            log.error("uid %d: processing failed (attempt %d): %s: %s", uid, attempts, type(exc).__name__, exc)
+            attempts = self.ledger.note_failure(
+                self.mailbox.uidvalidity, uid, f"{type(exc).__name__}: {exc}"
+            )
+            log.error(
+                "uid %d: processing failed (attempt %d): %s: %s",
+                uid,
+                attempts,
+                type(exc).__name__,
+                exc,
+            )
             if attempts < self.config.service.max_attempts:
                 return None
-            log.error("uid %d: moved to %s after %d failed attempts", uid, self.config.folders.quarantine, attempts)
+            log.error(
+                "uid %d: moved to %s after %d failed attempts",
+                uid,
+                self.config.folders.quarantine,
+                attempts,
+            )
             self.ledger.bump("quarantined")
             return Plan(uid, "", self.config.folders.quarantine)
 
@@ -183,15 +206,24 @@ class Service:
         message = parse(raw)
         known = self.ledger.get(message.key)
         if known is not None:
-            log.info("uid %d: already handled (%s), filing without a second acknowledgment", uid, known.decision)
+            log.info(
+                "uid %d: already handled (%s), filing without a second acknowledgment",
+                uid,
+                known.decision,
+            )
             return self._plan_for(uid, known)
         decision = self.pipeline.decide_parsed(message, history=self.history)
         record = self._new_message(uid, decision)
         self.ledger.record(record)
         self._log_decision(uid, decision)
         ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
-        return Plan(uid, record.key, record.folder, self._flags(decision.queue, decision.priority, decision.reference,
-                                                                 record.decision), ack)
+        return Plan(
+            uid,
+            record.key,
+            record.folder,
+            self._flags(decision.queue, decision.priority, decision.reference, record.decision),
+            ack,
+        )
 
     def _new_message(self, uid: int, decision: Decision) -> NewMessage:
         message = decision.message
@@ -199,11 +231,18 @@ class Service:
         kind = "reply" if reply else _decision_kind(decision.reason)
         sender = message.reply_target[0].address.lower() if message.reply_target else ""
         return NewMessage(
-            key=decision.key, uidvalidity=self.mailbox.uidvalidity, uid=uid, decision=kind,
-            reason=decision.reason, queue=decision.queue, priority=decision.priority,
-            language=decision.language, reference=decision.reference,
+            key=decision.key,
+            uidvalidity=self.mailbox.uidvalidity,
+            uid=uid,
+            decision=kind,
+            reason=decision.reason,
+            queue=decision.queue,
+            priority=decision.priority,
+            language=decision.language,
+            reference=decision.reference,
             conversation=decision.reference if kind != "refused" else None,
-            sender=sender, subject_norm=normalize_subject(message.subject),
+            sender=sender,
+            subject_norm=normalize_subject(message.subject),
             folder=self._folder(kind, decision.reason, decision.queue),
             thread_ids=(message.message_id,) if message.message_id and kind != "refused" else (),
             ack_message_id=reply.headers["Message-ID"] if reply else None,
@@ -214,7 +253,12 @@ class Service:
 
     def _plan_for(self, uid: int, known: Record) -> Plan:
         folder = known.folder or self._folder(known.decision, known.reason, known.queue)
-        return Plan(uid, known.key, folder, self._flags(known.queue, known.priority, known.reference, known.decision))
+        return Plan(
+            uid,
+            known.key,
+            folder,
+            self._flags(known.queue, known.priority, known.reference, known.decision),
+        )
 
     def _folder(self, kind: str, reason: str | None, queue: str) -> str:
         folders = self.config.folders
@@ -238,7 +282,11 @@ class Service:
         verdict = "acknowledge" if decision.auto_reply else f"no acknowledgment ({decision.reason})"
         log.info(
             "uid %d: %s; queue=%s priority=%s language=%s ref=%s",
-            uid, verdict, decision.queue, "yes" if decision.priority else "no", decision.language,
+            uid,
+            verdict,
+            decision.queue,
+            "yes" if decision.priority else "no",
+            decision.language,
             decision.reference,
         )
 
@@ -264,7 +312,12 @@ class Service:
             self.smtp_paused_until = retry_at
             with self.ledger.transaction():
                 self.ledger.mark_ack_failed(key, str(exc), retry_at)
-            log.warning("acknowledgment to %s queued, next try in %.0fs: %s", recipient, retry_at - time.time(), exc)
+            log.warning(
+                "acknowledgment to %s queued, next try in %.0fs: %s",
+                recipient,
+                retry_at - time.time(),
+                exc,
+            )
             return False
         except PermanentError as exc:
             with self.ledger.transaction():
@@ -277,9 +330,11 @@ class Service:
         return True
 
     def _ack_backoff(self, key: str) -> float:
-        attempts = self.ledger.db.execute("SELECT ack_attempts FROM messages WHERE key = ?", (key,)).fetchone()
+        attempts = self.ledger.db.execute(
+            "SELECT ack_attempts FROM messages WHERE key = ?", (key,)
+        ).fetchone()
         exponent = min(int(attempts[0]) if attempts else 0, 10)
-        return min(ACK_RETRY_CAP, 2.0 * 2**exponent) * random.uniform(0.8, 1.2)
+        return float(min(ACK_RETRY_CAP, 2.0 * 2**exponent) * random.uniform(0.8, 1.2))
 
     def flush_pending_acks(self) -> None:
         """Send acknowledgments queued by an SMTP outage or interrupted by a crash."""
@@ -321,7 +376,9 @@ class Service:
 
 
 def _decision_kind(reason: str | None) -> str:
-    return {"follow-up": "follow-up", "sender-cap": "capped", "global-cap": "capped"}.get(reason or "", "refused")
+    return {"follow-up": "follow-up", "sender-cap": "capped", "global-cap": "capped"}.get(
+        reason or "", "refused"
+    )
 
 
 @contextmanager
@@ -333,7 +390,9 @@ def state_lock(state_dir: Path) -> Iterator[None]:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise ResponderError(f"another responder is already running with state directory {state_dir}") from None
+        raise ResponderError(
+            f"another responder is already running with state directory {state_dir}"
+        ) from None
     try:
         yield
     finally:
@@ -358,7 +417,12 @@ def run(config: Config, once: bool = False) -> int:
         ledger = Ledger.in_state_dir(state_dir)
         service = Service(config, ledger)
         _install_signal_handlers(service)
-        log.info("responder starting: %s as %s, state in %s", config.imap.endpoint, config.imap.username, state_dir)
+        log.info(
+            "responder starting: %s as %s, state in %s",
+            config.imap.endpoint,
+            config.imap.username,
+            state_dir,
+        )
         try:
             return service.run(once=once)
         finally:

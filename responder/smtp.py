@@ -26,7 +26,9 @@ def translated_errors(endpoint: str, action: str) -> Iterator[None]:
     try:
         yield
     except smtplib.SMTPAuthenticationError as exc:
-        raise PermanentError(f"SMTP {endpoint}: login failed: {exc.smtp_code} {_reply(exc.smtp_error)}") from None
+        raise PermanentError(
+            f"SMTP {endpoint}: login failed: {exc.smtp_code} {_reply(exc.smtp_error)}"
+        ) from None
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         kind = TransientError if 400 <= code < 500 else PermanentError
@@ -35,7 +37,9 @@ def translated_errors(endpoint: str, action: str) -> Iterator[None]:
         kind = TransientError if 400 <= exc.smtp_code < 500 else PermanentError
         raise kind(f"SMTP {endpoint}: {action}: {exc.smtp_code} {_reply(exc.smtp_error)}") from None
     except ssl.SSLCertVerificationError as exc:
-        raise PermanentError(f"SMTP {endpoint}: TLS certificate not trusted: {exc.verify_message}") from None
+        raise PermanentError(
+            f"SMTP {endpoint}: TLS certificate not trusted: {exc.verify_message}"
+        ) from None
     except smtplib.SMTPNotSupportedError as exc:
         raise PermanentError(f"SMTP {endpoint}: {action}: {exc}") from None
     except (OSError, smtplib.SMTPException) as exc:

@@ -7,6 +7,7 @@ Outside systemd every call is a no-op.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -24,11 +25,9 @@ class Notifier:
         if not self.address:
             return
         target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.sendto(state.encode(), target)
-            except OSError:
-                pass  # systemd gone (shutdown) or not ours: nothing to tell
+        # OSError: systemd gone (shutdown) or the socket not ours: nothing to tell.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock, contextlib.suppress(OSError):
+            sock.sendto(state.encode(), target)
 
     def ready(self, status: str = "") -> None:
         self.notify("READY=1" + (f"\nSTATUS={status}" if status else ""))

@@ -11,9 +11,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from responder.demo import environment_for
@@ -36,8 +36,13 @@ def customer_mail(sender: str, to: str, subject: str, body: str, **headers: str)
 class RunningService:
     """`python -m responder run` with its own state dir, told where the stack is by environment."""
 
-    def __init__(self, stack: MailStack, workdir: Path, mailbox: str = "support@example.test",
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stack: MailStack,
+        workdir: Path,
+        mailbox: str = "support@example.test",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.stack = stack
         self.workdir = workdir
         self.mailbox = mailbox
@@ -62,7 +67,11 @@ class RunningService:
         env = self.environment() | {"NOTIFY_SOCKET": str(notify_path)}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "responder", "run"], env=env, stdout=log, stderr=log, cwd=self.workdir
+            [sys.executable, "-m", "responder", "run"],
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=self.workdir,
         )
         log.close()
         self.starts += 1

@@ -19,8 +19,14 @@ pytestmark = pytest.mark.stack
 def _check(stack: MailStack, tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESPONDER_")}
     env |= environment_for(stack, tmp_path / "state") | overrides
-    return subprocess.run([sys.executable, "-m", "responder", "check"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "responder", "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _closed_port() -> int:
@@ -32,7 +38,11 @@ def _closed_port() -> int:
 def test_check_passes_against_the_stack(mailstack: MailStack, tmp_path: Path) -> None:
     result = _check(mailstack, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "IDLE=yes" in result.stdout and "MOVE=yes" in result.stdout and "SPECIAL-USE=yes" in result.stdout
+    assert (
+        "IDLE=yes" in result.stdout
+        and "MOVE=yes" in result.stdout
+        and "SPECIAL-USE=yes" in result.stdout
+    )
     assert "FAIL" not in result.stdout
 
 
@@ -47,8 +57,13 @@ def test_wrong_password_is_one_clear_line(mailstack: MailStack, tmp_path: Path) 
 
 def test_unreachable_hosts_are_one_clear_line_each(mailstack: MailStack, tmp_path: Path) -> None:
     imap_port, smtp_port = _closed_port(), _closed_port()
-    result = _check(mailstack, tmp_path, RESPONDER_IMAP_PORT=str(imap_port),
-                    RESPONDER_SMTP_PORT=str(smtp_port), RESPONDER_IMAP_TIMEOUT="3")
+    result = _check(
+        mailstack,
+        tmp_path,
+        RESPONDER_IMAP_PORT=str(imap_port),
+        RESPONDER_SMTP_PORT=str(smtp_port),
+        RESPONDER_IMAP_TIMEOUT="3",
+    )
     assert result.returncode == 1
     failures = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert len(failures) == 2, result.stdout
@@ -58,11 +73,20 @@ def test_unreachable_hosts_are_one_clear_line_each(mailstack: MailStack, tmp_pat
 
 
 def test_imaps_with_certificate_verification(mailstack: MailStack, tmp_path: Path) -> None:
-    trusted = _check(mailstack, tmp_path, RESPONDER_IMAP_PORT=str(mailstack.imaps_port),
-                     RESPONDER_IMAP_SECURITY="tls", RESPONDER_IMAP_CA_FILE=str(mailstack.cafile))
+    trusted = _check(
+        mailstack,
+        tmp_path,
+        RESPONDER_IMAP_PORT=str(mailstack.imaps_port),
+        RESPONDER_IMAP_SECURITY="tls",
+        RESPONDER_IMAP_CA_FILE=str(mailstack.cafile),
+    )
     assert trusted.returncode == 0, trusted.stdout
-    untrusted = _check(mailstack, tmp_path, RESPONDER_IMAP_PORT=str(mailstack.imaps_port),
-                       RESPONDER_IMAP_SECURITY="tls")
+    untrusted = _check(
+        mailstack,
+        tmp_path,
+        RESPONDER_IMAP_PORT=str(mailstack.imaps_port),
+        RESPONDER_IMAP_SECURITY="tls",
+    )
     assert untrusted.returncode == 1
     assert "certificate not trusted" in untrusted.stdout
 

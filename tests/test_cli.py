@@ -18,8 +18,13 @@ BOUNCE = (
 
 
 def _responder(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "responder", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "responder", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
 
 
 def test_inspect_json_fields(tmp_path: Path) -> None:
@@ -41,7 +46,9 @@ def test_inspect_several_files_one_json_object_per_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(d["file"], d["auto_reply"], d["reason"]) for d in lines] == [
-        ("a.eml", True, None), ("b.eml", False, "auto-submitted")]
+        ("a.eml", True, None),
+        ("b.eml", False, "auto-submitted"),
+    ]
     assert lines[1]["reply"] is None
 
 

@@ -23,9 +23,20 @@ def test_defaults_load_without_a_file() -> None:
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
     path = _write(tmp_path, '[imap]\nhost = "127.0.0.1"\nport = 993\nsecurity = "tls"\n')
-    loaded = config.load(path, environ={"RESPONDER_IMAP_PORT": "1143", "RESPONDER_IMAP_SECURITY": "plain",
-                                        "RESPONDER_IMAP_PASSWORD": "s3cret", "RESPONDER_SMTP_USERNAME": ""})
-    assert (loaded.imap.port, loaded.imap.security, loaded.imap.password) == (1143, "plain", "s3cret")
+    loaded = config.load(
+        path,
+        environ={
+            "RESPONDER_IMAP_PORT": "1143",
+            "RESPONDER_IMAP_SECURITY": "plain",
+            "RESPONDER_IMAP_PASSWORD": "s3cret",
+            "RESPONDER_SMTP_USERNAME": "",
+        },
+    )
+    assert (loaded.imap.port, loaded.imap.security, loaded.imap.password) == (
+        1143,
+        "plain",
+        "s3cret",
+    )
     assert loaded.smtp.username == ""
 
 
@@ -38,7 +49,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
     ("text", "environ", "key"),
     [
         ('[imap]\npassword = "x"\n', {}, "imap.password"),
-        ("[imap]\nport = \"x\"\n", {}, "imap.port"),
+        ('[imap]\nport = "x"\n', {}, "imap.port"),
         ("", {"RESPONDER_IMAP_PORT": "abc"}, "RESPONDER_IMAP_PORT"),
         ("", {"RESPONDER_SMTP_SECURITY": "ssl"}, "smtp.security"),
         ('[imap]\nhost = "mail.example.com"\nsecurity = "plain"\n', {}, "imap.security"),
@@ -46,17 +57,21 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
         ("[imap]\nhots = 1\n", {}, "imap.hots"),
         ('[reply]\nresponse_time = { billing = "soon" }\n', {}, "reply.response_time.billing"),
         ('[reply]\ndefault_language = "xx"\n', {}, "reply.default_language"),
-        ("[service]\nidle = \"maybe\"\n", {}, "service.idle"),
+        ('[service]\nidle = "maybe"\n', {}, "service.idle"),
         ("[service]\nidle_renew = 3600\n", {}, "service.idle_renew"),
     ],
 )
-def test_a_wrong_setting_names_its_key(tmp_path: Path, text: str, environ: dict[str, str], key: str) -> None:
+def test_a_wrong_setting_names_its_key(
+    tmp_path: Path, text: str, environ: dict[str, str], key: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         config.load(_write(tmp_path, text), environ=environ)
     assert caught.value.key == key
 
 
-def test_cli_reports_a_bad_config_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_a_bad_config_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _write(tmp_path, "[imap\n")
     assert main(["--config", str(path), "inspect", __file__]) == 2
     err = capsys.readouterr().err

@@ -33,23 +33,56 @@ def test_normalisation_keeps_a_subject_that_only_looks_like_a_prefix() -> None:
     assert normalize_subject("Trouble with login") == "trouble with login"
 
 
-def _record(ledger: Ledger, key: str, sender: str, subject: str, *, conversation: str, now: float,
-            ack: str | None = "<ack@example.test>", priority: bool = False, queue: str = "orders") -> None:
+def _record(
+    ledger: Ledger,
+    key: str,
+    sender: str,
+    subject: str,
+    *,
+    conversation: str,
+    now: float,
+    ack: str | None = "<ack@example.test>",
+    priority: bool = False,
+    queue: str = "orders",
+) -> None:
     with ledger.transaction():
-        ledger.record(NewMessage(
-            key=key, uidvalidity=1, uid=1, decision="reply" if ack else "follow-up", reason=None,
-            queue=queue, priority=priority, language="en", reference=conversation,
-            conversation=conversation, sender=sender, subject_norm=normalize_subject(subject),
-            folder=f"Queues/{queue}", thread_ids=(key,), ack_message_id=ack,
-            ack_to=sender if ack else None, ack_bytes=b"x" if ack else None,
-        ), now=now)
+        ledger.record(
+            NewMessage(
+                key=key,
+                uidvalidity=1,
+                uid=1,
+                decision="reply" if ack else "follow-up",
+                reason=None,
+                queue=queue,
+                priority=priority,
+                language="en",
+                reference=conversation,
+                conversation=conversation,
+                sender=sender,
+                subject_norm=normalize_subject(subject),
+                folder=f"Queues/{queue}",
+                thread_ids=(key,),
+                ack_message_id=ack,
+                ack_to=sender if ack else None,
+                ack_bytes=b"x" if ack else None,
+            ),
+            now=now,
+        )
 
 
 @pytest.fixture
 def history(tmp_path: Path) -> History:
     ledger = Ledger(tmp_path / "ledger.sqlite3")
-    _record(ledger, "<first@example.com>", "ana@example.com", "My parcel is late",
-            conversation="ABCDEFGH", now=1000.0, ack="<ack1@example.test>", priority=True)
+    _record(
+        ledger,
+        "<first@example.com>",
+        "ana@example.com",
+        "My parcel is late",
+        conversation="ABCDEFGH",
+        now=1000.0,
+        ack="<ack1@example.test>",
+        priority=True,
+    )
     return History(ledger, LimitsConfig(per_sender=2, per_sender_window=3600, thread_window=86400))
 
 
@@ -58,22 +91,35 @@ def _mail(headers: str) -> bytes:
 
 
 def test_reply_to_our_acknowledgment_is_a_follow_up(history: History) -> None:
-    found = history.consult(parse(_mail("Subject: VS: whatever\r\nIn-Reply-To: <ack1@example.test>")),
-                            "ana@example.com", 2000.0)
+    found = history.consult(
+        parse(_mail("Subject: VS: whatever\r\nIn-Reply-To: <ack1@example.test>")),
+        "ana@example.com",
+        2000.0,
+    )
     assert found.refuse == "follow-up"
     assert found.thread is not None
-    assert (found.thread.conversation, found.thread.queue, found.thread.priority) == ("ABCDEFGH", "orders", True)
+    assert (found.thread.conversation, found.thread.queue, found.thread.priority) == (
+        "ABCDEFGH",
+        "orders",
+        True,
+    )
 
 
 def test_reference_in_subject_is_a_follow_up_from_anyone(history: History) -> None:
-    found = history.consult(parse(_mail("Subject: new words [#ABCDEFGH]")), "other@example.org", 2000.0)
+    found = history.consult(
+        parse(_mail("Subject: new words [#ABCDEFGH]")), "other@example.org", 2000.0
+    )
     assert found.refuse == "follow-up"
 
 
 def test_same_sender_same_subject_within_the_window(history: History) -> None:
-    found = history.consult(parse(_mail("Subject: AW: My parcel is late")), "ana@example.com", 2000.0)
+    found = history.consult(
+        parse(_mail("Subject: AW: My parcel is late")), "ana@example.com", 2000.0
+    )
     assert found.refuse == "follow-up"
-    later = history.consult(parse(_mail("Subject: AW: My parcel is late")), "ana@example.com", 1000.0 + 90000)
+    later = history.consult(
+        parse(_mail("Subject: AW: My parcel is late")), "ana@example.com", 1000.0 + 90000
+    )
     assert later.thread is None
 
 
@@ -83,8 +129,18 @@ def test_same_subject_from_another_customer_is_a_new_conversation(history: Histo
 
 
 def test_per_sender_cap(history: History) -> None:
-    _record(history.ledger, "<second@example.com>", "ana@example.com", "Another thing",
-            conversation="BBBBBBBB", now=1500.0, ack="<ack2@example.test>")
+    _record(
+        history.ledger,
+        "<second@example.com>",
+        "ana@example.com",
+        "Another thing",
+        conversation="BBBBBBBB",
+        now=1500.0,
+        ack="<ack2@example.test>",
+    )
     found = history.consult(parse(_mail("Subject: A third topic")), "ana@example.com", 2000.0)
     assert found.refuse == "sender-cap"
-    assert history.consult(parse(_mail("Subject: A third topic")), "ana@example.com", 9000.0).refuse is None
+    assert (
+        history.consult(parse(_mail("Subject: A third topic")), "ana@example.com", 9000.0).refuse
+        is None
+    )

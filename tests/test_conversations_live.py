@@ -9,9 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servicekit import (
+    RunningService,
+    acknowledgments,
+    customer_mail,
+    messages_by_folder,
+    wait_until,
+)
 
 from responder.mailstack import MailStack
-from servicekit import RunningService, acknowledgments, customer_mail, messages_by_folder, wait_until
 
 pytestmark = pytest.mark.stack
 ACK_CRITERIA = ["HEADER", "Auto-Submitted", ""]
@@ -30,8 +36,6 @@ def desk(mailstack: MailStack, tmp_path: Path) -> Iterator[RunningService]:
     service.stop()
 
 
-
-
 def _flags(stack: MailStack, user: str, folder: str) -> dict[str, set[str]]:
     with stack.imap(user) as client:
         client.select_folder(folder, readonly=True)
@@ -42,24 +46,57 @@ def _flags(stack: MailStack, user: str, folder: str) -> dict[str, set[str]]:
         }
 
 
-def _send(stack: MailStack, desk: RunningService, customer: str, subject: str, body: str, **headers: str) -> None:
-    stack.send(customer_mail(customer, desk.mailbox, subject, body, **headers), customer, [desk.mailbox])
+def _send(
+    stack: MailStack, desk: RunningService, customer: str, subject: str, body: str, **headers: str
+) -> None:
+    stack.send(
+        customer_mail(customer, desk.mailbox, subject, body, **headers), customer, [desk.mailbox]
+    )
 
 
-def test_replies_in_three_languages_get_one_acknowledgment(mailstack: MailStack, desk: RunningService) -> None:
+def test_replies_in_three_languages_get_one_acknowledgment(
+    mailstack: MailStack, desk: RunningService
+) -> None:
     customer = "customer4@example.test"
-    _send(mailstack, desk, customer, "Mi pedido no ha llegado", "Hola, mi pedido 5531 no ha llegado todavía.")
+    _send(
+        mailstack,
+        desk,
+        customer,
+        "Mi pedido no ha llegado",
+        "Hola, mi pedido 5531 no ha llegado todavía.",
+    )
     ack = mailstack.wait_for(customer, count=1, criteria=ACK_CRITERIA)[0].decode()
-    ack_id = next(line.split(":", 1)[1].strip() for line in ack.splitlines() if line.startswith("Message-ID:"))
-    subject = next(line.split(":", 1)[1].strip() for line in ack.splitlines() if line.startswith("Subject:"))
+    ack_id = next(
+        line.split(":", 1)[1].strip() for line in ack.splitlines() if line.startswith("Message-ID:")
+    )
+    subject = next(
+        line.split(":", 1)[1].strip() for line in ack.splitlines() if line.startswith("Subject:")
+    )
     reference = subject.rsplit("[#", 1)[1].rstrip("]")
-    _send(mailstack, desk, customer, "RE: Mi pedido no ha llegado", "Les adjunto la factura.",
-          In_Reply_To=ack_id, References=ack_id)
-    _send(mailstack, desk, customer, "Antw: Mi pedido no ha llegado", "Nog een vraag: wanneer komt het?",
-          In_Reply_To=ack_id, References=ack_id)
+    _send(
+        mailstack,
+        desk,
+        customer,
+        "RE: Mi pedido no ha llegado",
+        "Les adjunto la factura.",
+        In_Reply_To=ack_id,
+        References=ack_id,
+    )
+    _send(
+        mailstack,
+        desk,
+        customer,
+        "Antw: Mi pedido no ha llegado",
+        "Nog een vraag: wanneer komt het?",
+        In_Reply_To=ack_id,
+        References=ack_id,
+    )
     _send(mailstack, desk, customer, f"AW: Noch etwas [#{reference}]", "Ich warte immer noch.")
-    wait_until(lambda: len(messages_by_folder(mailstack, desk.mailbox).get("Queues/orders", [])) == 4, 10,
-               "all four messages in the orders queue")
+    wait_until(
+        lambda: len(messages_by_folder(mailstack, desk.mailbox).get("Queues/orders", [])) == 4,
+        10,
+        "all four messages in the orders queue",
+    )
     time.sleep(1.5)
     assert len(acknowledgments(mailstack, customer)) == 1
     tags = _flags(mailstack, desk.mailbox, "Queues/orders")
@@ -67,7 +104,9 @@ def test_replies_in_three_languages_get_one_acknowledgment(mailstack: MailStack,
     assert "follow-up" in desk.log()
 
 
-def test_robot_loop_is_stopped_by_the_sender_cap(mailstack: MailStack, desk: RunningService) -> None:
+def test_robot_loop_is_stopped_by_the_sender_cap(
+    mailstack: MailStack, desk: RunningService
+) -> None:
     robot = "customer5@example.test"
     stop = threading.Event()
     answered: list[int] = []
@@ -82,15 +121,26 @@ def test_robot_loop_is_stopped_by_the_sender_cap(mailstack: MailStack, desk: Run
                     if uid not in seen:
                         seen.add(uid)
                         answered.append(uid)
-                        _send(mailstack, desk, robot, f"Ticket {len(seen)} opened",
-                              "We received your message and opened a ticket.")
+                        _send(
+                            mailstack,
+                            desk,
+                            robot,
+                            f"Ticket {len(seen)} opened",
+                            "We received your message and opened a ticket.",
+                        )
                 client.noop()
                 time.sleep(0.2)
 
     thread = threading.Thread(target=answer_everything)
     thread.start()
     try:
-        _send(mailstack, desk, robot, "Ticket 0 opened", "We received your message and opened a ticket.")
+        _send(
+            mailstack,
+            desk,
+            robot,
+            "Ticket 0 opened",
+            "We received your message and opened a ticket.",
+        )
         wait_until(lambda: len(answered) >= 3, 15, "the robot to answer three acknowledgments")
         time.sleep(4)  # a loop would go on here
     finally:
@@ -101,20 +151,54 @@ def test_robot_loop_is_stopped_by_the_sender_cap(mailstack: MailStack, desk: Run
     assert len(acks) == 3  # limits.per_sender default
     assert "sender-cap" in desk.log()
     filed = messages_by_folder(mailstack, desk.mailbox)
-    assert not filed["INBOX"] and sum(len(v) for k, v in filed.items() if k.startswith("Queues/")) == 4
+    assert (
+        not filed["INBOX"] and sum(len(v) for k, v in filed.items() if k.startswith("Queues/")) == 4
+    )
 
 
-def test_priority_is_kept_and_gained_by_follow_ups(mailstack: MailStack, desk: RunningService) -> None:
+def test_priority_is_kept_and_gained_by_follow_ups(
+    mailstack: MailStack, desk: RunningService
+) -> None:
     angry, calm = "customer6@example.test", "customer7@example.test"
-    _send(mailstack, desk, angry, "Refund now", "I will contact my lawyer if my refund does not arrive.")
-    _send(mailstack, desk, calm, "Question about my invoice", "Hello, could you explain line 3 of my invoice?")
+    _send(
+        mailstack,
+        desk,
+        angry,
+        "Refund now",
+        "I will contact my lawyer if my refund does not arrive.",
+    )
+    _send(
+        mailstack,
+        desk,
+        calm,
+        "Question about my invoice",
+        "Hello, could you explain line 3 of my invoice?",
+    )
     for customer in (angry, calm):
         mailstack.wait_for(customer, count=1, criteria=ACK_CRITERIA)
     _send(mailstack, desk, angry, "Re: Refund now", "Thank you, just checking in.")
-    _send(mailstack, desk, calm, "Re: Question about my invoice",
-          "This is a SCAM. I am disputing the charge with my bank (chargeback) today.")
-    wait_until(lambda: len([f for k, v in messages_by_folder(mailstack, desk.mailbox).items()
-                            if k.startswith("Queues/") for f in v]) == 4, 10, "four filed messages")
+    _send(
+        mailstack,
+        desk,
+        calm,
+        "Re: Question about my invoice",
+        "This is a SCAM. I am disputing the charge with my bank (chargeback) today.",
+    )
+    wait_until(
+        lambda: (
+            len(
+                [
+                    f
+                    for k, v in messages_by_folder(mailstack, desk.mailbox).items()
+                    if k.startswith("Queues/")
+                    for f in v
+                ]
+            )
+            == 4
+        ),
+        10,
+        "four filed messages",
+    )
     flags = {}
     for folder, messages in messages_by_folder(mailstack, desk.mailbox).items():
         if folder.startswith("Queues/") and messages:
@@ -125,12 +209,16 @@ def test_priority_is_kept_and_gained_by_follow_ups(mailstack: MailStack, desk: R
     assert len(acknowledgments(mailstack, angry)) == len(acknowledgments(mailstack, calm)) == 1
 
 
-def test_same_subject_from_two_customers_is_two_conversations(mailstack: MailStack, desk: RunningService) -> None:
+def test_same_subject_from_two_customers_is_two_conversations(
+    mailstack: MailStack, desk: RunningService
+) -> None:
     first, second = "customer8@example.test", "customer9@example.test"
     for customer in (first, second):
         _send(mailstack, desk, customer, "Help", "Hello, my parcel has not arrived.")
     references = set()
     for customer in (first, second):
         ack = mailstack.wait_for(customer, count=1, criteria=ACK_CRITERIA)[0].decode()
-        references.add(next(line for line in ack.splitlines() if line.startswith("Subject:")).rsplit("[#")[1])
+        references.add(
+            next(line for line in ack.splitlines() if line.startswith("Subject:")).rsplit("[#")[1]
+        )
     assert len(references) == 2

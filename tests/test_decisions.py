@@ -19,7 +19,9 @@ from responder.pipeline import Pipeline
 from responder.route import build_router
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CASES: list[dict[str, Any]] = tomllib.loads((FIXTURES / "cases.toml").read_text(encoding="utf-8"))["case"]
+CASES: list[dict[str, Any]] = tomllib.loads((FIXTURES / "cases.toml").read_text(encoding="utf-8"))[
+    "case"
+]
 QUEUES = ("billing", "technical", "orders", "account", "general")
 LANGUAGES = ("en", "es", "nl", "de", "fr", "pt")
 
@@ -28,7 +30,9 @@ LANGUAGES = ("en", "es", "nl", "de", "fr", "pt")
 def pipeline() -> Pipeline:
     """The shipped configuration, plus what the fixtures assume: one more own address, a VIP domain."""
     base = config.load(None, environ={})
-    loaded = dataclasses.replace(base, mailbox=dataclasses.replace(base.mailbox, aliases=("help@example.test",)))
+    loaded = dataclasses.replace(
+        base, mailbox=dataclasses.replace(base.mailbox, aliases=("help@example.test",))
+    )
     rules = tomllib.loads(Path(loaded.routing.rules).read_text(encoding="utf-8"))
     rules.setdefault("priority", {})["vip_domains"] = ["vip.example"]
     return Pipeline(loaded, router=build_router(rules))
@@ -44,7 +48,10 @@ def test_case(pipeline: Pipeline, case: dict[str, Any]) -> None:
         return
     assert decision.reason is None and decision.reply is not None
     assert (decision.language, decision.queue, decision.priority) == (
-        case["language"], case["queue"], case["priority"]), decision.priority_reasons
+        case["language"],
+        case["queue"],
+        case["priority"],
+    ), decision.priority_reasons
 
 
 def test_every_guard_rule_has_a_fixture() -> None:

@@ -115,7 +115,9 @@ def test_garbage_bytes_do_not_raise() -> None:
     for _ in range(200):
         raw = bytes(generator.getrandbits(8) for _ in range(generator.randint(0, 2000)))
         parse(raw)
-        parse(b"From: a@example.com\r\nContent-Type: multipart/alternative; boundary=q\r\n\r\n" + raw)
+        parse(
+            b"From: a@example.com\r\nContent-Type: multipart/alternative; boundary=q\r\n\r\n" + raw
+        )
 
 
 def test_html_only_body_becomes_text_without_quotes() -> None:

@@ -15,7 +15,9 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
-    router = build_router({"rule": [{"queue": "billing", "keywords": {"es": ["factur*"], "en": ["invoice*"]}}]})
+    router = build_router(
+        {"rule": [{"queue": "billing", "keywords": {"es": ["factur*"], "en": ["invoice*"]}}]}
+    )
     return Pipeline(config.load(None, environ={}), router=router)
 
 
@@ -46,8 +48,18 @@ def test_serialised_reply_has_every_header_once(pipeline: Pipeline) -> None:
     decision = pipeline.decide(_mail("Invoice"), now=NOW)
     assert decision.reply is not None
     parsed = message_from_bytes(decision.reply.as_bytes(), policy=policy.default)
-    for name in ("From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References",
-                 "Auto-Submitted", "X-Auto-Response-Suppress", "Content-Language"):
+    for name in (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "Auto-Submitted",
+        "X-Auto-Response-Suppress",
+        "Content-Language",
+    ):
         assert len(parsed.get_all(name) or []) == 1, name
     assert parsed["To"].addresses[0].display_name == "Ana Gómez"
     assert "Ana Gómez" in parsed.get_content()  # greeted by name
@@ -61,7 +73,9 @@ def test_template_syntax_in_the_subject_comes_back_literally(pipeline: Pipeline)
 
 
 def test_reply_to_is_answered_not_from(pipeline: Pipeline) -> None:
-    decision = pipeline.decide(_mail("Invoice", extra="Reply-To: <ana.work@example.org>\r\n"), now=NOW)
+    decision = pipeline.decide(
+        _mail("Invoice", extra="Reply-To: <ana.work@example.org>\r\n"), now=NOW
+    )
     assert decision.reply is not None and decision.reply.to == "ana.work@example.org"
 
 
@@ -74,7 +88,10 @@ def test_reference_is_stable_and_readable() -> None:
 
 def test_spanish_mail_gets_a_spanish_reply(pipeline: Pipeline) -> None:
     decision = pipeline.decide(
-        _mail("Factura duplicada", "Hola, me han cobrado la factura dos veces este mes y necesito ayuda."),
+        _mail(
+            "Factura duplicada",
+            "Hola, me han cobrado la factura dos veces este mes y necesito ayuda.",
+        ),
         now=NOW,
     )
     assert decision.language == "es" and decision.queue == "billing"
@@ -83,7 +100,9 @@ def test_spanish_mail_gets_a_spanish_reply(pipeline: Pipeline) -> None:
 
 
 def test_missing_message_id_means_no_in_reply_to(pipeline: Pipeline) -> None:
-    raw = b"From: ana@example.com\r\nSubject: hi there\r\n\r\nHello, I need help with my account.\r\n"
+    raw = (
+        b"From: ana@example.com\r\nSubject: hi there\r\n\r\nHello, I need help with my account.\r\n"
+    )
     decision = pipeline.decide(raw, now=NOW)
     assert decision.reply is not None
     assert "In-Reply-To" not in decision.reply.headers
