@@ -24,9 +24,15 @@ def _load_config(args: argparse.Namespace) -> config_module.Config:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from responder.conversation import History
+    from responder.ledger import Ledger
     from responder.pipeline import Pipeline
 
-    pipeline = Pipeline(_load_config(args))
+    config = _load_config(args)
+    pipeline = Pipeline(config)
+    history = None
+    if args.state:
+        history = History(Ledger.read_only(Path(args.state)), config.limits)
     status = 0
     for name in args.files:
         try:
@@ -35,7 +41,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"responder: cannot read {name}: {exc.strerror}", file=sys.stderr)
             status = EXIT_USAGE
             continue
-        decision = pipeline.decide(raw)
+        decision = pipeline.decide(raw, history=history)
         if args.json:
             data = decision.as_json()
             if len(args.files) > 1:
@@ -112,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("files", nargs="+", metavar="FILE.eml")
     inspect.add_argument(
         "--json", action="store_true", help="one JSON object per file, one per line"
+    )
+    inspect.add_argument(
+        "--state",
+        metavar="DIR",
+        help="judge against the ledger in DIR (follow-ups and caps, as the service would)",
     )
     preview = add("preview", cmd_preview, "show the acknowledgment a customer would receive")
     preview.add_argument("file", metavar="FILE.eml")

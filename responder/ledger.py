@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from responder.errors import ResponderError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     key            TEXT PRIMARY KEY,   -- Message-ID, else sha256 of the raw bytes
@@ -133,6 +135,17 @@ class Ledger:
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:
         return cls(state_dir / "ledger.sqlite3")
+
+    @classmethod
+    def read_only(cls, state_dir: Path) -> Ledger:
+        """The ledger of a (possibly running) service, opened so nothing can be changed by mistake."""
+        path = state_dir / "ledger.sqlite3"
+        if not path.is_file():
+            raise ResponderError(f"no ledger in {state_dir} (expected {path.name})")
+        ledger = cls.__new__(cls)
+        ledger.path = path
+        ledger.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        return ledger
 
     def close(self) -> None:
         self.db.close()

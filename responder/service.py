@@ -156,6 +156,7 @@ class Service:
         for start in range(0, len(uids), size):
             if self.stop_requested.is_set():
                 break
+            self.notifier.watchdog()  # a long backlog must not look like a hang
             handled += self.process(uids[start : start + size])
         return handled
 

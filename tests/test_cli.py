@@ -79,3 +79,52 @@ def test_preview_of_a_refused_message_says_why(tmp_path: Path) -> None:
     result = _responder("preview", "b.eml", cwd=tmp_path)
     assert result.returncode == 0
     assert "no acknowledgment would be sent: auto-submitted" in result.stdout
+
+
+def test_inspect_with_state_reports_a_follow_up(tmp_path: Path) -> None:
+    from responder.ledger import Ledger, NewMessage
+
+    ledger = Ledger.in_state_dir(tmp_path / "state")
+    with ledger.transaction():
+        ledger.record(
+            NewMessage(
+                key="<cli-1@example.com>",
+                uidvalidity=1,
+                uid=1,
+                decision="reply",
+                reason=None,
+                queue="billing",
+                priority=False,
+                language="en",
+                reference="ABCDEFGH",
+                conversation="ABCDEFGH",
+                sender="ana@example.com",
+                subject_norm="invoice wrong",
+                folder="Queues/billing",
+                thread_ids=("<cli-1@example.com>",),
+                ack_message_id="<ack-1@example.test>",
+                ack_to="ana@example.com",
+                ack_bytes=b"x",
+            )
+        )
+    ledger.close()
+    reply = CUSTOMER.replace(b"Message-ID: <cli-1@example.com>", b"Message-ID: <cli-2@example.com>")
+    reply = reply.replace(
+        b"Subject: Invoice wrong",
+        b"Subject: AW: Invoice wrong\r\nIn-Reply-To: <ack-1@example.test>",
+    )
+    (tmp_path / "reply.eml").write_bytes(reply)
+    result = _responder("inspect", "reply.eml", "--json", "--state", "state", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["auto_reply"], data["reason"], data["queue"]) == (False, "follow-up", "billing")
+    assert data["reference"] == "ABCDEFGH"
+    without_state = json.loads(_responder("inspect", "reply.eml", "--json", cwd=tmp_path).stdout)
+    assert without_state["auto_reply"] is True
+
+
+def test_inspect_with_missing_state_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(CUSTOMER)
+    result = _responder("inspect", "a.eml", "--state", "nowhere", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "responder: no ledger in nowhere (expected ledger.sqlite3)"
