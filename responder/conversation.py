@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from responder.config import LimitsConfig
@@ -61,6 +62,9 @@ class History:
     def __init__(self, ledger: Ledger, limits: LimitsConfig) -> None:
         self.ledger = ledger
         self.limits = limits
+        # Acknowledgments of the last hour, oldest first: counting them in SQL for every
+        # message would cost O(backlog) per message during a backlog drain.
+        self._last_hour: deque[float] | None = None
 
     def consult(
         self, message: ParsedMessage, sender: str, now: float | None = None
@@ -71,9 +75,23 @@ class History:
             return Consultation(thread, "follow-up")
         if self._acks_since(now - self.limits.per_sender_window, sender) >= self.limits.per_sender:
             return Consultation(None, "sender-cap")
-        if self._acks_since(now - 3600.0, None) >= self.limits.global_per_hour:
+        last_hour = self._acks_in_last_hour(now)
+        if len(last_hour) >= self.limits.global_per_hour:
             return Consultation(None, "global-cap")
+        last_hour.append(now)  # consult() is asked only about mail the guard lets us answer
         return Consultation(None, None)
+
+    def _acks_in_last_hour(self, now: float) -> deque[float]:
+        if self._last_hour is None:
+            rows = self.ledger.db.execute(
+                "SELECT arrived_at FROM messages WHERE ack_message_id IS NOT NULL"
+                " AND arrived_at >= ? ORDER BY arrived_at",
+                (now - 3600.0,),
+            )
+            self._last_hour = deque(row[0] for row in rows)
+        while self._last_hour and self._last_hour[0] < now - 3600.0:
+            self._last_hour.popleft()
+        return self._last_hour
 
     def find_thread(self, message: ParsedMessage, sender: str, now: float) -> Thread | None:
         db = self.ledger.db
@@ -111,9 +129,7 @@ class History:
             return None
         return Thread(conversation, row[0], bool(row[1]))
 
-    def _acks_since(self, since: float, sender: str | None) -> int:
-        if sender is None:
-            return self.ledger.count("ack_message_id IS NOT NULL AND arrived_at >= ?", (since,))
+    def _acks_since(self, since: float, sender: str) -> int:
         return self.ledger.count(
             "sender = ? AND ack_message_id IS NOT NULL AND arrived_at >= ?", (sender, since)
         )

@@ -325,7 +325,7 @@ class Service:
                 self.ledger.mark_ack_failed(key, str(exc), None)
             log.error("acknowledgment to %s refused for good: %s", recipient, exc)
             return False
-        with self.ledger.transaction():
+        with self.ledger.relaxed_transaction():
             self.ledger.mark_sent(key)
         log.info("acknowledgment sent to %s", recipient)
         return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +20,7 @@ from responder.errors import PermanentError, TransientError
 from responder.imap import tls_context
 
 log = logging.getLogger("responder.smtp")
+STALE_AFTER = 5.0  # seconds idle after which a kept-open session is checked with NOOP before use
 
 
 @contextmanager
@@ -58,6 +60,7 @@ class Sender:
         self.endpoint = server.endpoint
         self.envelope_sender = envelope_sender  # "" = null sender <>, as RFC 3834 recommends
         self.session: smtplib.SMTP | None = None
+        self.last_used = 0.0
 
     def connect(self) -> None:
         server = self.server
@@ -80,6 +83,7 @@ class Sender:
                 session.close()
                 raise
         self.session = session
+        self.last_used = time.monotonic()
 
     def close(self) -> None:
         if self.session is not None:
@@ -96,7 +100,8 @@ class Sender:
         a NOOP finds out before the transaction, so a message is never resent
         after an ambiguous failure in the middle of one.
         """
-        if self.session is not None and not self._alive(self.session):
+        stale = time.monotonic() - self.last_used > STALE_AFTER
+        if self.session is not None and stale and not self._alive(self.session):
             self.close()
         if self.session is None:
             self.connect()
@@ -104,6 +109,7 @@ class Sender:
         try:
             with translated_errors(self.endpoint, "send"):
                 self.session.sendmail(self.envelope_sender, [recipient], raw)
+            self.last_used = time.monotonic()
         except TransientError:
             self.close()
             raise
