@@ -120,6 +120,7 @@ class ServiceConfig:
     poll_interval: float = 30.0
     idle_renew: float = 25 * 60.0
     batch_size: int = 200
+    smtp_connections: int = 4
     max_attempts: int = 3
     log_level: str = "INFO"
 
@@ -297,8 +298,9 @@ def validate(config: Config) -> None:
         raise ConfigError("service.poll_interval", "must be positive")
     if not 60 <= service.idle_renew <= 29 * 60:
         raise ConfigError("service.idle_renew", "must be between 60 and 1740 seconds (RFC 2177)")
-    if service.batch_size < 1 or service.max_attempts < 1:
-        raise ConfigError("service.batch_size", "batch_size and max_attempts must be at least 1")
+    for key in ("batch_size", "smtp_connections", "max_attempts"):
+        if getattr(service, key) < 1:
+            raise ConfigError(f"service.{key}", "must be at least 1")
 
 
 def is_loopback(host: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
+from typing import Any
 
 from responder.htmltext import html_to_text
 from responder.quotes import split_new_text
@@ -105,14 +107,38 @@ def parse(raw: bytes) -> ParsedMessage:
     )
 
 
+class _Policy(email.policy.EmailPolicy):
+    """policy.default, remembering parsed header values.
+
+    The feed parser asks for a part's Content-Type dozens of times while it
+    walks the structure, and policy.default parses the header anew each time:
+    that was half the cost of parsing a typical mail.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):
+            return value
+        if len(value) > 1000:  # rare, and must not pin megabytes in the cache
+            return self.header_factory(name, "".join(value.splitlines()))
+        return _parsed_header(self.header_factory, name, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_header(factory: Any, name: str, value: str) -> Any:
+    return factory(name, "".join(value.splitlines()))
+
+
+POLICY = _Policy()
+
+
 def _message_from_bytes(body: bytes, defects: list[str]) -> Message:
     """Full MIME parse; where the stdlib gives up (it recurses per nesting level), headers only."""
     try:
-        return email.message_from_bytes(body, policy=email.policy.default)
+        return email.message_from_bytes(body, policy=POLICY)
     except Exception:
         defects.append("unparseable-mime")
     try:
-        return BytesParser(policy=email.policy.default).parsebytes(body, headersonly=True)
+        return BytesParser(policy=POLICY).parsebytes(body, headersonly=True)
     except Exception:
         return BytesParser(policy=email.policy.compat32).parsebytes(body, headersonly=True)
 

@@ -11,6 +11,7 @@ a message that keeps failing goes to Quarantine and the service goes on.
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import random
 import signal
@@ -18,6 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ from responder.imap import Mailbox
 from responder.ledger import Ledger, NewMessage, Record
 from responder.parse import parse
 from responder.pipeline import Decision, Pipeline
-from responder.smtp import Sender
+from responder.smtp import SenderPool
 from responder.systemd import Notifier
 
 log = logging.getLogger("responder")
@@ -77,7 +79,10 @@ class Service:
         self.pipeline = pipeline or Pipeline(config)
         self.history = History(ledger, config.limits)
         self.mailbox = Mailbox(config.imap, config.folders.inbox)
-        self.sender = Sender(config.smtp, config.reply.envelope_sender)
+        self.senders = SenderPool(
+            config.smtp, config.reply.envelope_sender, config.service.smtp_connections
+        )
+        self.smtp_down = threading.Event()
         self.notifier = Notifier()
         self.stop_requested = threading.Event()
         self.smtp_paused_until = 0.0
@@ -109,7 +114,7 @@ class Service:
                 self.mailbox.close()
         self.notifier.stopping()
         self.mailbox.close()
-        self.sender.close()
+        self.senders.close()
         return 0
 
     def connect(self) -> None:
@@ -166,9 +171,7 @@ class Service:
             plans = [
                 plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))
             ]
-        for plan in plans:
-            if plan.ack is not None:
-                self.send_ack(plan.key, *plan.ack)
+        self.send_acks([(plan.key, *plan.ack) for plan in plans if plan.ack is not None])
         self.file(plans)
         return len(plans)
 
@@ -293,10 +296,28 @@ class Service:
 
     # --- sending ---
 
-    def send_ack(self, key: str, recipient: str, raw: bytes) -> bool:
-        """Send one recorded acknowledgment; on failure it stays queued in the ledger."""
-        if time.time() < self.smtp_paused_until:
-            return False
+    def send_acks(self, acks: list[tuple[str, str, bytes]]) -> None:
+        """Send recorded acknowledgments (key, recipient, bytes) over the SMTP pool.
+
+        Each is marked sent the moment the server accepts it. After one fails for
+        good (retries spent), the rest of the batch is not tried: it stays queued
+        in the ledger and goes out when SMTP is back.
+        """
+        if not acks or time.time() < self.smtp_paused_until:
+            return
+        self.smtp_down.clear()
+        futures = {
+            self.senders.submit(functools.partial(self._deliver, recipient, raw)): (key, recipient)
+            for key, recipient, raw in acks
+        }
+        for future in as_completed(futures):
+            key, recipient = futures[future]
+            self._record_outcome(key, recipient, future.exception())
+
+    def _deliver(self, recipient: str, raw: bytes) -> None:
+        """Runs in a pool thread: send one acknowledgment, retrying transient failures."""
+        if self.smtp_down.is_set():
+            raise TransientError("not tried: SMTP unavailable")
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(TransientError),
@@ -307,28 +328,31 @@ class Service:
                 reraise=True,
             ):
                 with attempt:
-                    self.sender.send(recipient, raw)
-        except TransientError as exc:
-            retry_at = time.time() + self._ack_backoff(key)
-            self.smtp_paused_until = retry_at
+                    self.senders.sender().send(recipient, raw)
+        except TransientError:
+            self.smtp_down.set()
+            raise
+
+    def _record_outcome(self, key: str, recipient: str, error: BaseException | None) -> None:
+        if error is None:
+            with self.ledger.relaxed_transaction():
+                self.ledger.mark_sent(key)
+            log.info("acknowledgment sent to %s", recipient)
+        elif isinstance(error, PermanentError):
             with self.ledger.transaction():
-                self.ledger.mark_ack_failed(key, str(exc), retry_at)
+                self.ledger.mark_ack_failed(key, str(error), None)
+            log.error("acknowledgment to %s refused for good: %s", recipient, error)
+        else:
+            retry_at = time.time() + self._ack_backoff(key)
+            self.smtp_paused_until = max(self.smtp_paused_until, retry_at)
+            with self.ledger.transaction():
+                self.ledger.mark_ack_failed(key, str(error), retry_at)
             log.warning(
-                "acknowledgment to %s queued, next try in %.0fs: %s",
+                "acknowledgment to %s queued for %.0fs: %s",
                 recipient,
                 retry_at - time.time(),
-                exc,
+                error,
             )
-            return False
-        except PermanentError as exc:
-            with self.ledger.transaction():
-                self.ledger.mark_ack_failed(key, str(exc), None)
-            log.error("acknowledgment to %s refused for good: %s", recipient, exc)
-            return False
-        with self.ledger.relaxed_transaction():
-            self.ledger.mark_sent(key)
-        log.info("acknowledgment sent to %s", recipient)
-        return True
 
     def _ack_backoff(self, key: str) -> float:
         attempts = self.ledger.db.execute(
@@ -339,12 +363,11 @@ class Service:
 
     def flush_pending_acks(self) -> None:
         """Send acknowledgments queued by an SMTP outage or interrupted by a crash."""
-        for pending in self.ledger.pending_acks(time.time()):
-            if self.stop_requested.is_set():
-                return
-            self.smtp_paused_until = 0.0 if pending.attempts == 0 else self.smtp_paused_until
-            if not self.send_ack(pending.key, pending.ack_to, pending.ack_bytes):
-                return
+        pending = self.ledger.pending_acks(time.time())
+        if pending and not self.stop_requested.is_set():
+            if all(p.attempts == 0 for p in pending):
+                self.smtp_paused_until = 0.0  # recorded before a crash, never tried: try now
+            self.send_acks([(p.key, p.ack_to, p.ack_bytes) for p in pending])
 
     def copy_acks_to_sent(self) -> None:
         """So agents see what the customer was told; a failure here is retried next pass."""

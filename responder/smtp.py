@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from responder.config import ServerConfig
@@ -125,3 +127,42 @@ class Sender:
         """Connect, authenticate and say goodbye, for `responder check`."""
         self.connect()
         self.close()
+
+
+class SenderPool:
+    """A few kept-open sessions used in parallel.
+
+    One session is bound by its round trips (MAIL, RCPT, DATA, and the server's
+    own queue write per message); a burst or a backlog of acknowledgments goes
+    out several times faster over a handful of sessions. Each worker thread owns
+    one Sender.
+    """
+
+    def __init__(self, server: ServerConfig, envelope_sender: str = "", size: int = 4) -> None:
+        self.server = server
+        self.envelope_sender = envelope_sender
+        self.size = max(1, size)
+        self._local = threading.local()
+        self._senders: list[Sender] = []
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="smtp")
+
+    def sender(self) -> Sender:
+        """The calling worker thread's own session."""
+        sender: Sender | None = getattr(self._local, "sender", None)
+        if sender is None:
+            sender = Sender(self.server, self.envelope_sender)
+            self._local.sender = sender
+            with self._lock:
+                self._senders.append(sender)
+        return sender
+
+    def submit(self, function: Callable[[], None]) -> Future[None]:
+        return self._executor.submit(function)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            for sender in self._senders:
+                sender.close()
+            self._senders.clear()
