@@ -74,6 +74,7 @@ class FoldersConfig:
     refused: str = "Auto-Replies"
     spam: str = "Junk"
     quarantine: str = "Quarantine"
+    reference_keywords: bool = True  # tag each filed message with its conversation reference
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ rare duplicate to a lost acknowledgment.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,9 +124,17 @@ class NewMessage:
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._worker_dbs: list[sqlite3.Connection] = []
+        if read_only:
+            if not path.is_file():
+                raise ResponderError(f"no ledger in {path.parent} (expected {path.name})")
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss, not just a process crash; costs one fsync per commit.
@@ -139,15 +148,13 @@ class Ledger:
     @classmethod
     def read_only(cls, state_dir: Path) -> Ledger:
         """The ledger of a (possibly running) service, opened so nothing can be changed by mistake."""
-        path = state_dir / "ledger.sqlite3"
-        if not path.is_file():
-            raise ResponderError(f"no ledger in {state_dir} (expected {path.name})")
-        ledger = cls.__new__(cls)
-        ledger.path = path
-        ledger.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-        return ledger
+        return cls(state_dir / "ledger.sqlite3", read_only=True)
 
     def close(self) -> None:
+        with self._lock:
+            for db in self._worker_dbs:
+                db.close()
+            self._worker_dbs.clear()
         self.db.close()
 
     @contextmanager
@@ -265,6 +272,26 @@ class Ledger:
                 yield
         finally:
             self.db.execute("PRAGMA synchronous=FULL")
+
+    def mark_sent_concurrently(self, key: str) -> None:
+        """Mark an acknowledgment sent from an SMTP worker thread, on that thread's own connection.
+
+        It commits at once (no fsync, see relaxed_transaction): the window in which a crash
+        could resend an acknowledgment the server already took stays one commit wide.
+        """
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30, check_same_thread=False
+            )
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+            with self._lock:
+                self._worker_dbs.append(db)
+        db.execute(
+            "UPDATE messages SET ack_state = 'sent', acked_at = ?, ack_error = NULL WHERE key = ?",
+            (time.time(), key),
+        )
 
     def mark_sent(self, key: str, now: float | None = None) -> None:
         self.db.execute(

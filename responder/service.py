@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import as_completed
+from concurrent.futures import Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,8 +171,11 @@ class Service:
             plans = [
                 plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))
             ]
-        self.send_acks([(plan.key, *plan.ack) for plan in plans if plan.ack is not None])
+        # Filing may overlap sending: every acknowledgment is already durably queued.
+        sending = self._submit([(plan.key, *plan.ack) for plan in plans if plan.ack is not None])
         self.file(plans)
+        self._collect(sending)
+        self.copy_acks_to_sent()
         return len(plans)
 
     def _plan(self, uid: int, raw: bytes) -> Plan | None:
@@ -270,15 +273,14 @@ class Service:
             return folders.spam if reason == "spam" else folders.refused
         return self.mailbox.folder_path(folders.queue_prefix, queue)
 
-    @staticmethod
-    def _flags(queue: str, priority: bool, reference: str | None, kind: str) -> list[str]:
+    def _flags(self, queue: str, priority: bool, reference: str | None, kind: str) -> list[str]:
         """IMAP keywords agents see as tags (queue, priority, reference); \\Flagged for priority."""
         if kind == "refused":
             return []
         flags = [queue]
         if priority:
             flags += ["\\Flagged", "priority"]
-        if reference:
+        if reference and self.config.folders.reference_keywords:
             flags.append(f"#{reference}")
         return flags
 
@@ -297,24 +299,32 @@ class Service:
     # --- sending ---
 
     def send_acks(self, acks: list[tuple[str, str, bytes]]) -> None:
-        """Send recorded acknowledgments (key, recipient, bytes) over the SMTP pool.
+        """Send recorded acknowledgments (key, recipient, bytes) and wait for the outcome."""
+        self._collect(self._submit(acks))
 
-        Each is marked sent the moment the server accepts it. After one fails for
-        good (retries spent), the rest of the batch is not tried: it stays queued
-        in the ledger and goes out when SMTP is back.
-        """
+    def _submit(self, acks: list[tuple[str, str, bytes]]) -> dict[Future[None], tuple[str, str]]:
+        """Hand acknowledgments to the SMTP pool; each is marked sent by its worker the moment
+        the server accepts it (the duplicate window stays one commit wide). After one fails
+        for good, the rest are not tried: they stay queued and go out when SMTP is back."""
         if not acks or time.time() < self.smtp_paused_until:
-            return
+            return {}
         self.smtp_down.clear()
-        futures = {
-            self.senders.submit(functools.partial(self._deliver, recipient, raw)): (key, recipient)
+        return {
+            self.senders.submit(functools.partial(self._deliver, key, recipient, raw)): (
+                key,
+                recipient,
+            )
             for key, recipient, raw in acks
         }
+
+    def _collect(self, futures: dict[Future[None], tuple[str, str]]) -> None:
         for future in as_completed(futures):
             key, recipient = futures[future]
-            self._record_outcome(key, recipient, future.exception())
+            error = future.exception()
+            if error is not None:
+                self._record_failure(key, recipient, error)
 
-    def _deliver(self, recipient: str, raw: bytes) -> None:
+    def _deliver(self, key: str, recipient: str, raw: bytes) -> None:
         """Runs in a pool thread: send one acknowledgment, retrying transient failures."""
         if self.smtp_down.is_set():
             raise TransientError("not tried: SMTP unavailable")
@@ -332,13 +342,11 @@ class Service:
         except TransientError:
             self.smtp_down.set()
             raise
+        self.ledger.mark_sent_concurrently(key)
+        log.info("acknowledgment sent to %s", recipient)
 
-    def _record_outcome(self, key: str, recipient: str, error: BaseException | None) -> None:
-        if error is None:
-            with self.ledger.relaxed_transaction():
-                self.ledger.mark_sent(key)
-            log.info("acknowledgment sent to %s", recipient)
-        elif isinstance(error, PermanentError):
+    def _record_failure(self, key: str, recipient: str, error: BaseException) -> None:
+        if isinstance(error, PermanentError):
             with self.ledger.transaction():
                 self.ledger.mark_ack_failed(key, str(error), None)
             log.error("acknowledgment to %s refused for good: %s", recipient, error)
@@ -383,20 +391,23 @@ class Service:
     # --- filing ---
 
     def file(self, plans: list[Plan]) -> None:
-        """Flag, then move each group of messages to its folder; then note them filed."""
-        by_folder: dict[str, list[Plan]] = defaultdict(list)
+        """Flag, then move each group of messages to its folder; then note them filed.
+
+        One STORE per distinct flag (a queue name is shared by many messages), one
+        MOVE per folder: the IMAP round trips of a batch do not grow with its size.
+        """
+        by_flag: dict[str, list[int]] = defaultdict(list)
+        by_folder: dict[str, list[int]] = defaultdict(list)
         for plan in plans:
-            by_folder[plan.folder].append(plan)
-        for folder, group in by_folder.items():
-            by_flags: dict[tuple[str, ...], list[int]] = defaultdict(list)
-            for plan in group:
-                by_flags[tuple(plan.flags)].append(plan.uid)
-            for flags, uids in by_flags.items():
-                self.mailbox.add_flags(uids, list(flags))
-            self.mailbox.move([plan.uid for plan in group], folder)
+            by_folder[plan.folder].append(plan.uid)
+            for flag in plan.flags:
+                by_flag[flag].append(plan.uid)
+        for flag, uids in by_flag.items():
+            self.mailbox.add_flags(uids, [flag])
+        for folder, uids in by_folder.items():
+            self.mailbox.move(uids, folder)
         with self.ledger.transaction():
             self.ledger.mark_filed([plan.key for plan in plans if plan.key])
-        self.copy_acks_to_sent()
 
 
 def _decision_kind(reason: str | None) -> str:
