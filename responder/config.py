@@ -139,13 +139,8 @@ class Config:
     source: str = "built-in defaults"
 
     def state_dir(self) -> Path:
-        """RESPONDER_STATE_DIR, else service.state_dir, else systemd's $STATE_DIRECTORY, else ./var."""
-        if os.environ.get("RESPONDER_STATE_DIR"):
-            return Path(os.environ["RESPONDER_STATE_DIR"])
-        if self.service.state_dir:
-            return Path(self.service.state_dir)
-        systemd_dir = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
-        return Path(systemd_dir) if systemd_dir else Path("var")
+        """Where the ledger lives; resolved once, when the configuration is loaded."""
+        return Path(self.service.state_dir or "var")
 
 
 _PATH_KEYS = {("reply", "templates"), ("routing", "rules")}
@@ -169,7 +164,14 @@ def load(path: str | Path | None = None, environ: Mapping[str, str] | None = Non
     if path is not None:
         data, source = _read_toml(Path(path)), str(path)
     config = _build(data, Path(path).resolve().parent if path else None, environ)
-    return dataclasses.replace(config, source=source)
+    service = dataclasses.replace(config.service, state_dir=_state_dir(config.service, environ))
+    return dataclasses.replace(config, service=service, source=source)
+
+
+def _state_dir(service: ServiceConfig, environ: Mapping[str, str]) -> str:
+    """RESPONDER_STATE_DIR, else service.state_dir, else systemd's $STATE_DIRECTORY, else ./var."""
+    systemd_dir = environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return environ.get("RESPONDER_STATE_DIR") or service.state_dir or systemd_dir or "var"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -88,17 +88,15 @@ def test_dotenv_supplies_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.load(None).smtp.password == "from-dotenv"
 
 
-def test_state_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
-    loaded = config.load(None, environ={})
-    monkeypatch.delenv("RESPONDER_STATE_DIR", raising=False)
-    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/responder")
-    assert loaded.state_dir() == Path("/var/lib/responder")
-    monkeypatch.setenv("RESPONDER_STATE_DIR", "/srv/state")
-    assert loaded.state_dir() == Path("/srv/state")
-    monkeypatch.delenv("RESPONDER_STATE_DIR")
-    monkeypatch.delenv("STATE_DIRECTORY")
-    assert loaded.state_dir() == Path("var")
+def test_state_dir_precedence(tmp_path: Path) -> None:
+    def state(environ: dict[str, str], text: str = "") -> Path:
+        return config.load(_write(tmp_path, text), environ=environ).state_dir()
 
+    assert state({}) == Path("var")
+    assert state({"STATE_DIRECTORY": "/var/lib/responder"}) == Path("/var/lib/responder")
+    assert state({"STATE_DIRECTORY": "/x"}, '[service]\nstate_dir = "/etc-set"\n') == Path("/etc-set")
+    both = {"STATE_DIRECTORY": "/var/lib/responder", "RESPONDER_STATE_DIR": "/srv/state"}
+    assert state(both, '[service]\nstate_dir = "/etc-set"\n') == Path("/srv/state")
 
 def test_example_config_documents_every_key_and_loads() -> None:
     import dataclasses
