@@ -52,8 +52,8 @@ class Thread:
 class Consultation:
     """What history says about a message the guard would let us answer."""
 
-    thread: Thread | None
-    refuse: str | None  # follow-up | sender-cap | global-cap | None
+    thread: Thread | None  # the conversation it continues, if any
+    cap: str | None  # sender-cap | global-cap | None: whether one more reply would exceed a cap
 
 
 class History:
@@ -71,15 +71,16 @@ class History:
     ) -> Consultation:
         now = time.time() if now is None else now
         thread = self.find_thread(message, sender, now)
-        if thread is not None:
-            return Consultation(thread, "follow-up")
+        cap = None
         if self._acks_since(now - self.limits.per_sender_window, sender) >= self.limits.per_sender:
-            return Consultation(None, "sender-cap")
-        last_hour = self._acks_in_last_hour(now)
-        if len(last_hour) >= self.limits.global_per_hour:
-            return Consultation(None, "global-cap")
-        last_hour.append(now)  # consult() is asked only about mail the guard lets us answer
-        return Consultation(None, None)
+            cap = "sender-cap"
+        elif len(self._acks_in_last_hour(now)) >= self.limits.global_per_hour:
+            cap = "global-cap"
+        return Consultation(thread, cap)
+
+    def count_reply(self, now: float) -> None:
+        """A reply is being sent at `now`: it counts towards the global cap from here on."""
+        self._acks_in_last_hour(now).append(now)
 
     def _acks_in_last_hour(self, now: float) -> deque[float]:
         if self._last_hour is None:

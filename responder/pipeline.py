@@ -61,6 +61,7 @@ class Decision:
     message: ParsedMessage = field(repr=False)
     reply: Reply | None = None
     respond_by: datetime | None = None
+    follow_up: bool = False  # continues a conversation that already has its acknowledgment
 
     def as_json(self) -> dict[str, Any]:
         reply = None
@@ -79,6 +80,7 @@ class Decision:
             "priority_reasons": list(self.priority_reasons),
             "language": self.language,
             "reference": self.reference,
+            "follow_up": self.follow_up,
             "reply": reply,
         }
 
@@ -141,10 +143,12 @@ class Pipeline:
             route = replace(route, queue=force_queue, rule="forced")
         reason = verdict.reason
         conversation = reference_for(message.key)
+        follow_up = False
         if history is not None and reason is None:
             consultation = history.consult(message, sender, now.timestamp())
-            reason = consultation.refuse
+            reason = consultation.cap
             if consultation.thread is not None:
+                follow_up = True
                 thread = consultation.thread
                 conversation = thread.conversation
                 route = replace(
@@ -155,6 +159,10 @@ class Pipeline:
                     priority_reasons=route.priority_reasons
                     + (() if route.priority or not thread.priority else ("conversation",)),
                 )
+                if not self._sends_follow_up_notes(lang):
+                    reason = "follow-up"
+            if reason is None:
+                history.count_reply(now.timestamp())
         decision = Decision(
             key=message.key,
             auto_reply=reason is None,
@@ -166,10 +174,18 @@ class Pipeline:
             rule=route.rule,
             reference=conversation,
             message=message,
+            follow_up=follow_up,
         )
         if reason is not None:
             return decision
         return self._with_reply(decision, now, reply_message_id)
+
+    def _sends_follow_up_notes(self, language: str) -> bool:
+        """Notes are off by default; on, they need a followup template (else: silence, not an error)."""
+        return self.config.limits.follow_up_note and (
+            self.templates.find(self.templates.body_candidates(language, "", False, follow_up=True))
+            is not None
+        )
 
     def _with_reply(
         self, decision: Decision, now: datetime, reply_message_id: str | None
@@ -205,5 +221,6 @@ class Pipeline:
             message_id=reply_message_id or make_msgid("ack", domain=mailbox.domain),
             threading=Threading(message.message_id, message.references),
             now=now,
+            follow_up=decision.follow_up,
         )
         return replace(decision, reply=reply, respond_by=respond_by)

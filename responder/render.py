@@ -136,9 +136,14 @@ class TemplateSet:
     def environment(self) -> SandboxedEnvironment:
         return make_environment(self.directory)
 
-    def body_candidates(self, language: str, queue: str, priority: bool) -> list[str]:
-        """Language first (a Spanish reply beats a more specific English one), then the most specific."""
-        names = (["priority"] if priority else []) + [queue, "ack"]
+    def body_candidates(
+        self, language: str, queue: str, priority: bool, follow_up: bool = False
+    ) -> list[str]:
+        """Language first (a Spanish reply beats a more specific English one), then the most specific.
+
+        A follow-up note (limits.follow_up_note) has its own template and no other.
+        """
+        names = ["followup"] if follow_up else (["priority"] if priority else []) + [queue, "ack"]
         languages = dict.fromkeys([language, self.default_language])
         return [f"{lang}/{name}.txt.j2" for lang in languages for name in names]
 
@@ -243,11 +248,12 @@ def render_reply(
     message_id: str,
     threading: Threading,
     now: datetime,
+    follow_up: bool = False,
 ) -> Reply:
     """Render subject and body and assemble the headers RFC 3834 asks of an auto-reply."""
     variables = context.variables()
     body_name = templates.find(
-        templates.body_candidates(context.language, context.queue, context.priority)
+        templates.body_candidates(context.language, context.queue, context.priority, follow_up)
     )
     if body_name is None:
         raise TemplateError(

@@ -235,7 +235,13 @@ class Service:
     def _new_message(self, uid: int, decision: Decision) -> NewMessage:
         message = decision.message
         reply = decision.reply
-        kind = "reply" if reply else _decision_kind(decision.reason)
+        kind = (
+            "follow-up"
+            if decision.follow_up
+            else "reply"
+            if reply
+            else _decision_kind(decision.reason)
+        )
         sender = message.reply_target[0].address.lower() if message.reply_target else ""
         return NewMessage(
             key=decision.key,

@@ -1,5 +1,6 @@
 """Conversation identity and caps, against a real ledger file (no mail servers needed)."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from responder.config import LimitsConfig
 from responder.conversation import History, normalize_subject
 from responder.ledger import Ledger, NewMessage
 from responder.parse import parse
+from responder.pipeline import Pipeline
 
 
 @pytest.mark.parametrize(
@@ -96,7 +98,6 @@ def test_reply_to_our_acknowledgment_is_a_follow_up(history: History) -> None:
         "ana@example.com",
         2000.0,
     )
-    assert found.refuse == "follow-up"
     assert found.thread is not None
     assert (found.thread.conversation, found.thread.queue, found.thread.priority) == (
         "ABCDEFGH",
@@ -109,14 +110,14 @@ def test_reference_in_subject_is_a_follow_up_from_anyone(history: History) -> No
     found = history.consult(
         parse(_mail("Subject: new words [#ABCDEFGH]")), "other@example.org", 2000.0
     )
-    assert found.refuse == "follow-up"
+    assert found.thread is not None and found.thread.conversation == "ABCDEFGH"
 
 
 def test_same_sender_same_subject_within_the_window(history: History) -> None:
     found = history.consult(
         parse(_mail("Subject: AW: My parcel is late")), "ana@example.com", 2000.0
     )
-    assert found.refuse == "follow-up"
+    assert found.thread is not None
     later = history.consult(
         parse(_mail("Subject: AW: My parcel is late")), "ana@example.com", 1000.0 + 90000
     )
@@ -125,7 +126,7 @@ def test_same_sender_same_subject_within_the_window(history: History) -> None:
 
 def test_same_subject_from_another_customer_is_a_new_conversation(history: History) -> None:
     found = history.consult(parse(_mail("Subject: My parcel is late")), "bob@example.net", 2000.0)
-    assert found.thread is None and found.refuse is None
+    assert found.thread is None and found.cap is None
 
 
 def test_per_sender_cap(history: History) -> None:
@@ -139,8 +140,48 @@ def test_per_sender_cap(history: History) -> None:
         ack="<ack2@example.test>",
     )
     found = history.consult(parse(_mail("Subject: A third topic")), "ana@example.com", 2000.0)
-    assert found.refuse == "sender-cap"
+    assert found.cap == "sender-cap"
     assert (
-        history.consult(parse(_mail("Subject: A third topic")), "ana@example.com", 9000.0).refuse
+        history.consult(parse(_mail("Subject: A third topic")), "ana@example.com", 9000.0).cap
         is None
     )
+
+
+def _pipeline_with_history(tmp_path: Path, note: bool) -> tuple[Pipeline, History]:
+    import dataclasses
+
+    from responder import config
+
+    base = config.load(None, environ={})
+    limits = dataclasses.replace(base.limits, follow_up_note=note)
+    pipeline = Pipeline(dataclasses.replace(base, limits=limits))
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    _record(
+        ledger,
+        "<first@example.com>",
+        "ana@example.com",
+        "My parcel is late",
+        conversation="ABCDEFGH",
+        now=time.time(),
+        ack="<ack1@example.test>",
+    )
+    return pipeline, History(ledger, limits)
+
+
+FOLLOW_UP = b"From: Ana <ana@example.com>\r\nSubject: Re: My parcel is late\r\nIn-Reply-To: <ack1@example.test>\r\n\r\nAny news? It is getting urgent.\r\n"
+
+
+def test_follow_up_gets_no_second_acknowledgment_by_default(tmp_path: Path) -> None:
+    pipeline, history = _pipeline_with_history(tmp_path, note=False)
+    decision = pipeline.decide(FOLLOW_UP, history=history)
+    assert (decision.auto_reply, decision.reason, decision.follow_up) == (False, "follow-up", True)
+    assert decision.queue == "orders" and decision.reference == "ABCDEFGH"
+
+
+def test_follow_up_note_when_configured(tmp_path: Path) -> None:
+    pipeline, history = _pipeline_with_history(tmp_path, note=True)
+    decision = pipeline.decide(FOLLOW_UP, history=history)
+    assert (decision.auto_reply, decision.reason, decision.follow_up) == (True, None, True)
+    assert decision.reply is not None
+    assert "ABCDEFGH" in decision.reply.subject and "ABCDEFGH" in decision.reply.body
+    assert decision.reply.headers["In-Reply-To"] is not None
