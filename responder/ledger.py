@@ -199,6 +199,10 @@ class Ledger:
         ).fetchall()
         return [PendingAck(*row) for row in rows]
 
+    def ack_attempts(self, key: str) -> int:
+        row = self.db.execute("SELECT ack_attempts FROM messages WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
     def next_pending_at(self) -> float | None:
         row = self.db.execute(
             "SELECT MIN(COALESCE(ack_next_at, 0)) FROM messages WHERE ack_state = 'pending'"

@@ -11,65 +11,33 @@ a message that keeps failing goes to Quarantine and the service goes on.
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
-import random
 import signal
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, as_completed
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from responder.config import Config
 from responder.conversation import History, normalize_subject
-from responder.errors import PermanentError, ResponderError, TransientError
+from responder.errors import ResponderError, TransientError
+from responder.filing import Filer, Plan
 from responder.imap import Mailbox
 from responder.ledger import Ledger, NewMessage, Record
+from responder.outbox import Outbox
 from responder.parse import parse
 from responder.pipeline import Decision, Pipeline
+from responder.retry import interruptible_sleep, log_retry
 from responder.smtp import SenderPool
 from responder.systemd import Notifier
 
 log = logging.getLogger("responder")
-SEND_ATTEMPTS = 3
-ACK_RETRY_CAP = 300.0  # seconds between retries of a queued acknowledgment, at most
 RECONNECT_CAP = 5.0  # seconds between IMAP reconnection attempts, at most
-
-
-@dataclass
-class Plan:
-    """What to do with one INBOX message, once decided and recorded."""
-
-    uid: int
-    key: str
-    folder: str
-    flags: list[str] = field(default_factory=list)
-    ack: tuple[str, bytes] | None = None  # (recipient, bytes) of a newly recorded acknowledgment
-
-
-def _log_retry(what: str) -> Callable[[RetryCallState], None]:
-    def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "%s failed (attempt %d), retrying in %.1fs: %s", what, state.attempt_number, wait, error
-        )
-
-    return before_sleep
 
 
 class Service:
@@ -79,13 +47,14 @@ class Service:
         self.pipeline = pipeline or Pipeline(config)
         self.history = History(ledger, config.limits)
         self.mailbox = Mailbox(config.imap, config.folders.inbox)
+        self.notifier = Notifier()
+        self.stop_requested = threading.Event()
+        self._sleep = interruptible_sleep(self.stop_requested, self.notifier.watchdog)
         self.senders = SenderPool(
             config.smtp, config.reply.envelope_sender, config.service.smtp_connections
         )
-        self.smtp_down = threading.Event()
-        self.notifier = Notifier()
-        self.stop_requested = threading.Event()
-        self.smtp_paused_until = 0.0
+        self.outbox = Outbox(ledger, self.senders, self._sleep)
+        self.filer = Filer(config.folders, self.mailbox, ledger)
         self._sent_folder: str | None = None
 
     # --- the loop ---
@@ -96,7 +65,8 @@ class Service:
             try:
                 self.connect()
                 self.drain()
-                self.flush_pending_acks()
+                if not self.stop_requested.is_set():
+                    self.outbox.flush_pending()
                 self.copy_acks_to_sent()
                 if not ready:
                     self.notifier.ready("watching " + self.config.folders.inbox)
@@ -126,18 +96,11 @@ class Service:
             wait=wait_exponential_jitter(initial=0.5, max=RECONNECT_CAP),
             stop=lambda _: self.stop_requested.is_set(),
             sleep=self._sleep,
-            before_sleep=_log_retry(f"IMAP connection to {self.config.imap.endpoint}"),
+            before_sleep=log_retry(f"IMAP connection to {self.config.imap.endpoint}"),
             reraise=True,
         ):
             with attempt:
                 self.mailbox.connect()
-
-    def _sleep(self, seconds: float) -> None:
-        """Sleep that wakes on a stop request and keeps the watchdog fed."""
-        deadline = time.monotonic() + seconds
-        while not self.stop_requested.is_set() and time.monotonic() < deadline:
-            self.notifier.watchdog()
-            self.stop_requested.wait(min(1.0, deadline - time.monotonic()))
 
     def _wait_time(self) -> float:
         service = self.config.service
@@ -172,9 +135,9 @@ class Service:
                 plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))
             ]
         # Filing may overlap sending: every acknowledgment is already durably queued.
-        sending = self._submit([(plan.key, *plan.ack) for plan in plans if plan.ack is not None])
-        self.file(plans)
-        self._collect(sending)
+        sending = self.outbox.submit([(p.key, *p.ack) for p in plans if p.ack is not None])
+        self.filer.file(plans)
+        self.outbox.collect(sending)
         self.copy_acks_to_sent()
         return len(plans)
 
@@ -224,13 +187,10 @@ class Service:
         self.ledger.record(record)
         self._log_decision(uid, decision)
         ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
-        return Plan(
-            uid,
-            record.key,
-            record.folder,
-            self._flags(decision.queue, decision.priority, decision.reference, record.decision),
-            ack,
+        flags = self.filer.flags_for(
+            record.decision, decision.queue, decision.priority, decision.reference
         )
+        return Plan(uid, record.key, record.folder, flags, ack)
 
     def _new_message(self, uid: int, decision: Decision) -> NewMessage:
         message = decision.message
@@ -256,7 +216,7 @@ class Service:
             conversation=decision.reference if kind != "refused" else None,
             sender=sender,
             subject_norm=normalize_subject(message.subject),
-            folder=self._folder(kind, decision.reason, decision.queue),
+            folder=self.filer.folder_for(kind, decision.reason, decision.queue),
             thread_ids=(message.message_id,) if message.message_id and kind != "refused" else (),
             ack_message_id=reply.headers["Message-ID"] if reply else None,
             ack_to=reply.to if reply else None,
@@ -265,30 +225,9 @@ class Service:
         )
 
     def _plan_for(self, uid: int, known: Record) -> Plan:
-        folder = known.folder or self._folder(known.decision, known.reason, known.queue)
-        return Plan(
-            uid,
-            known.key,
-            folder,
-            self._flags(known.queue, known.priority, known.reference, known.decision),
-        )
-
-    def _folder(self, kind: str, reason: str | None, queue: str) -> str:
-        folders = self.config.folders
-        if kind == "refused":
-            return folders.spam if reason == "spam" else folders.refused
-        return self.mailbox.folder_path(folders.queue_prefix, queue)
-
-    def _flags(self, queue: str, priority: bool, reference: str | None, kind: str) -> list[str]:
-        """IMAP keywords agents see as tags (queue, priority, reference); \\Flagged for priority."""
-        if kind == "refused":
-            return []
-        flags = [queue]
-        if priority:
-            flags += ["\\Flagged", "priority"]
-        if reference and self.config.folders.reference_keywords:
-            flags.append(f"#{reference}")
-        return flags
+        folder = known.folder or self.filer.folder_for(known.decision, known.reason, known.queue)
+        flags = self.filer.flags_for(known.decision, known.queue, known.priority, known.reference)
+        return Plan(uid, known.key, folder, flags)
 
     def _log_decision(self, uid: int, decision: Decision) -> None:
         verdict = "acknowledge" if decision.auto_reply else f"no acknowledgment ({decision.reason})"
@@ -302,87 +241,6 @@ class Service:
             decision.reference,
         )
 
-    # --- sending ---
-
-    def send_acks(self, acks: list[tuple[str, str, bytes]]) -> None:
-        """Send recorded acknowledgments (key, recipient, bytes) and wait for the outcome."""
-        self._collect(self._submit(acks))
-
-    def _submit(self, acks: list[tuple[str, str, bytes]]) -> dict[Future[None], tuple[str, str]]:
-        """Hand acknowledgments to the SMTP pool; each is marked sent by its worker the moment
-        the server accepts it (the duplicate window stays one commit wide). After one fails
-        for good, the rest are not tried: they stay queued and go out when SMTP is back."""
-        if not acks or time.time() < self.smtp_paused_until:
-            return {}
-        self.smtp_down.clear()
-        return {
-            self.senders.submit(functools.partial(self._deliver, key, recipient, raw)): (
-                key,
-                recipient,
-            )
-            for key, recipient, raw in acks
-        }
-
-    def _collect(self, futures: dict[Future[None], tuple[str, str]]) -> None:
-        for future in as_completed(futures):
-            key, recipient = futures[future]
-            error = future.exception()
-            if error is not None:
-                self._record_failure(key, recipient, error)
-
-    def _deliver(self, key: str, recipient: str, raw: bytes) -> None:
-        """Runs in a pool thread: send one acknowledgment, retrying transient failures."""
-        if self.smtp_down.is_set():
-            raise TransientError("not tried: SMTP unavailable")
-        try:
-            for attempt in Retrying(
-                retry=retry_if_exception_type(TransientError),
-                wait=wait_exponential_jitter(initial=0.2, max=2.0),
-                stop=stop_after_attempt(SEND_ATTEMPTS),
-                sleep=self._sleep,
-                before_sleep=_log_retry(f"sending acknowledgment to {recipient}"),
-                reraise=True,
-            ):
-                with attempt:
-                    self.senders.sender().send(recipient, raw)
-        except TransientError:
-            self.smtp_down.set()
-            raise
-        self.ledger.mark_sent_concurrently(key)
-        log.info("acknowledgment sent to %s", recipient)
-
-    def _record_failure(self, key: str, recipient: str, error: BaseException) -> None:
-        if isinstance(error, PermanentError):
-            with self.ledger.transaction():
-                self.ledger.mark_ack_failed(key, str(error), None)
-            log.error("acknowledgment to %s refused for good: %s", recipient, error)
-        else:
-            retry_at = time.time() + self._ack_backoff(key)
-            self.smtp_paused_until = max(self.smtp_paused_until, retry_at)
-            with self.ledger.transaction():
-                self.ledger.mark_ack_failed(key, str(error), retry_at)
-            log.warning(
-                "acknowledgment to %s queued for %.0fs: %s",
-                recipient,
-                retry_at - time.time(),
-                error,
-            )
-
-    def _ack_backoff(self, key: str) -> float:
-        attempts = self.ledger.db.execute(
-            "SELECT ack_attempts FROM messages WHERE key = ?", (key,)
-        ).fetchone()
-        exponent = min(int(attempts[0]) if attempts else 0, 10)
-        return float(min(ACK_RETRY_CAP, 2.0 * 2**exponent) * random.uniform(0.8, 1.2))
-
-    def flush_pending_acks(self) -> None:
-        """Send acknowledgments queued by an SMTP outage or interrupted by a crash."""
-        pending = self.ledger.pending_acks(time.time())
-        if pending and not self.stop_requested.is_set():
-            if all(p.attempts == 0 for p in pending):
-                self.smtp_paused_until = 0.0  # recorded before a crash, never tried: try now
-            self.send_acks([(p.key, p.ack_to, p.ack_bytes) for p in pending])
-
     def copy_acks_to_sent(self) -> None:
         """So agents see what the customer was told; a failure here is retried next pass."""
         copies = self.ledger.uncopied_acks()
@@ -393,27 +251,6 @@ class Service:
         self.mailbox.append(self._sent_folder, [raw for _, raw in copies])
         with self.ledger.transaction():
             self.ledger.mark_copied([key for key, _ in copies])
-
-    # --- filing ---
-
-    def file(self, plans: list[Plan]) -> None:
-        """Flag, then move each group of messages to its folder; then note them filed.
-
-        One STORE per distinct flag (a queue name is shared by many messages), one
-        MOVE per folder: the IMAP round trips of a batch do not grow with its size.
-        """
-        by_flag: dict[str, list[int]] = defaultdict(list)
-        by_folder: dict[str, list[int]] = defaultdict(list)
-        for plan in plans:
-            by_folder[plan.folder].append(plan.uid)
-            for flag in plan.flags:
-                by_flag[flag].append(plan.uid)
-        for flag, uids in by_flag.items():
-            self.mailbox.add_flags(uids, [flag])
-        for folder, uids in by_folder.items():
-            self.mailbox.move(uids, folder)
-        with self.ledger.transaction():
-            self.ledger.mark_filed([plan.key for plan in plans if plan.key])
 
 
 def _decision_kind(reason: str | None) -> str:
