@@ -1,0 +1,233 @@
+"""The linter's state and what it checks in rendered text (see responder/lint.py).
+
+`LinterBase` keeps the problems found (one per file, line and rule), the
+template sources and their parse trees, and reads what a customer would
+receive: deflecting sentences (mapped back to the line that wrote them), raw
+placeholders, the subject line, and the Identify–Apologize–Assist elements.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import nodes
+
+from responder.lint_phrases import PhraseBook, lint_fold, split_sentences
+from responder.lint_render import (
+    EMPTY_QUOTES,
+    EMPTY_QUOTES_SOURCE,
+    PLACEHOLDER,
+    SAMPLE_REFERENCE,
+    SAMPLE_SUBJECT,
+    Issue,
+    references,
+    render_issue,
+    sample,
+    static_issues,
+)
+from responder.lint_source import clean_source, closest_line, html_text, line_of, locate, shown
+from responder.render import TemplateSet
+
+MISSING = {
+    "apology": "no apology: say sorry, simply and without justifying",
+    "time": "no promised time: use {{ response_time }} or {{ respond_by }}",
+    "reference": "no reference the customer can quote: use {{ reference }}",
+    "subject": "the customer's subject is never restated: use {{ subject }}",
+    "senior": "priority mail must say that a senior person has it",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding: `path:line: rule: text`."""
+
+    path: Path
+    line: int
+    rule: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule}: {self.text}"
+
+
+class LinterBase:
+    def __init__(
+        self, directory: Path, queues: tuple[str, ...], default: str, phrases: Path
+    ) -> None:
+        self.directory = directory
+        self.queues = queues
+        self.default = default
+        self.phrases = phrases
+        self.templates = TemplateSet(directory, default)
+        self.environment = self.templates.environment
+        self.found: dict[tuple[Path, int, str], Problem] = {}
+        self.exists = (
+            {p.relative_to(directory).as_posix() for p in directory.rglob("*.j2") if p.is_file()}
+            if directory.is_dir()
+            else set()
+        )
+        self._sources: dict[str, str] = {}
+        self._trees: dict[str, nodes.Template | None] = {}
+        self._folded: dict[str, str] = {}
+        self._read: set[tuple[str, str]] = set()  # (template, sentence) already read
+
+    def add(self, path: Path, line: int, rule: str, text: str) -> None:
+        self.found.setdefault((path, line, rule), Problem(path, line, rule, text))
+
+    def path_for(self, where: str) -> Path:
+        if where in self.exists:
+            return self.directory / where
+        try:
+            return self.directory / Path(where).resolve().relative_to(self.directory.resolve())
+        except ValueError:
+            return Path(where)
+
+    def issue(self, issue: Issue) -> None:
+        self.add(self.path_for(issue.where), issue.line, issue.rule, issue.text)
+
+    def source(self, name: str) -> str:
+        if name not in self._sources:
+            self._sources[name] = (self.directory / name).read_text(
+                encoding="utf-8", errors="replace"
+            )
+        return self._sources[name]
+
+    def family(self, name: str) -> list[str]:
+        """The template and everything it extends, includes or imports, nearest first."""
+        order, queue = [name], [name]
+        while queue:
+            tree = self._trees.get(queue.pop(0))
+            for ref in references(tree) if tree is not None else ():
+                if ref in self.exists and ref not in order:
+                    order.append(ref)
+                    queue.append(ref)
+                    if ref not in self._trees:
+                        self._trees[ref] = static_issues(
+                            self.environment, ref, self.source(ref), self.exists
+                        )[0]
+        return order
+
+    def folded(self, name: str) -> str:
+        if name not in self._folded:
+            text, _ = clean_source(self.source(name), name.endswith(".html.j2"))
+            self._folded[name] = lint_fold(text)
+        return self._folded[name]
+
+    def find_literal(self, name: str, pattern: re.Pattern[str]) -> tuple[str, int]:
+        for member in self.family(name):
+            found = pattern.search(self.source(member))
+            if found:
+                return member, line_of(self.source(member), found.start())
+        return name, 1
+
+    def render_file(
+        self,
+        language: str,
+        name: str,
+        role: tuple[str, tuple[str, ...]],
+        book: PhraseBook | None,
+    ) -> None:
+        """The checks on what customers would read, for every queue the template serves."""
+        is_html = name.endswith(".html.j2")
+        kind, queues = role
+        variants = (
+            [(True, False), (False, False)]
+            if kind == "subject"
+            else [
+                (True, kind == "priority"),
+                (False, kind == "priority"),
+                (True, kind != "priority"),
+            ]
+        )
+        template = self.environment.get_template(name)
+        for queue in queues:
+            for full, priority in variants:
+                values = sample(self.templates, language, queue, full=full, priority=priority)
+                try:
+                    out = template.render(**values.variables)
+                except Exception as exc:  # any failure of an admin's template is a finding
+                    self.issue(render_issue(exc, name))
+                    return
+                text = html_text(out) if is_html else out
+                self.read_rendered(name, text, book)
+                if kind == "subject":
+                    self.subject(name, out, full)
+                elif priority == (kind == "priority"):
+                    self.elements(name, kind, text, values.times, full, book)
+
+    def read_rendered(self, name: str, text: str, book: PhraseBook | None) -> None:
+        """Deflections and raw placeholders in what the customer reads, traced to their line."""
+        if book is not None:
+            for _, sentence in split_sentences(text):
+                if (name, sentence) in self._read:  # the same sentence in another sample
+                    continue
+                self._read.add((name, sentence))
+                for category, match in book.deflections(sentence):
+                    family = self.family(name)
+                    hit = locate(match.group(0), [(m, self.folded(m)) for m in family])
+                    where, line = hit or (name, closest_line(sentence, self.folded(name)))
+                    self.add(self.path_for(where), line, category.rule, shown(sentence))
+        for found in PLACEHOLDER.finditer(text):
+            where, line = self.find_literal(name, re.compile(re.escape(found.group(0))))
+            self.add(
+                self.path_for(where),
+                line,
+                "raw-placeholder",
+                f"{found.group(0)} would reach the customer as is (write {{{{ variable }}}})",
+            )
+
+    def subject(self, name: str, out: str, full: bool) -> None:
+        path = self.directory / name
+        if full and f"[#{SAMPLE_REFERENCE}]" not in out:
+            self.add(
+                path,
+                1,
+                "subject-reference",
+                "keep [#{{ reference }}] in the subject: threading relies on it",
+            )
+        if "\n" in out.strip():
+            self.add(path, 1, "subject-one-line", "the subject must render to a single line")
+        if not full:
+            self.empty_quotes(name, out)
+
+    def missing(self, name: str, rule: str, text: str) -> None:
+        """A missing element, reported once where it is missing: not again in every child."""
+        if not any((self.directory / a, 1, rule) in self.found for a in self.family(name)[1:]):
+            self.add(self.directory / name, 1, rule, text)
+
+    def elements(
+        self,
+        name: str,
+        kind: str,
+        text: str,
+        times: tuple[str, str],
+        full: bool,
+        book: PhraseBook | None,
+    ) -> None:
+        """Identify, Apologize, Assist: each must be in what the customer reads."""
+        checks = {
+            "apology": book is None or book.has("apology", text),
+            "time": any(time in text for time in times),
+            "reference": SAMPLE_REFERENCE in text,
+            "subject": not full or lint_fold(SAMPLE_SUBJECT) in lint_fold(text),
+            "senior": not full or kind != "priority" or book is None or book.has("senior", text),
+        }
+        for element, present in checks.items():
+            if not present:
+                self.missing(name, f"missing/{element}", MISSING[element])
+        if not full:
+            self.empty_quotes(name, text)
+
+    def empty_quotes(self, name: str, text: str) -> None:
+        found = EMPTY_QUOTES.search(text)
+        if found:
+            where, line = self.find_literal(name, EMPTY_QUOTES_SOURCE)
+            self.add(
+                self.path_for(where),
+                line,
+                "empty-quotes",
+                f"renders {found.group(0)} when the subject is empty: "
+                "wrap it in {% if subject %}…{% endif %}",
+            )
