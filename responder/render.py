@@ -9,6 +9,7 @@ lint time instead of a blank in a customer's mail.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -193,7 +194,16 @@ class TemplateSet:
 
 
 def localized_duration(duration: timedelta, language: str) -> str:
-    return str(format_timedelta(duration, locale=language, format="long", threshold=1.0))
+    """Exactly the promise, never rounded down: "1h20m" is "80 minutes", not "1 hour".
+
+    Babel picks the largest unit whose count reaches `threshold`; with the threshold
+    set to the exact count in the largest unit that divides the duration, that unit
+    is the one picked.
+    """
+    seconds = math.ceil(duration.total_seconds() / 60) * 60
+    unit = next(size for size in (86400, 3600, 60) if seconds % size == 0)
+    exact = timedelta(seconds=seconds)
+    return str(format_timedelta(exact, locale=language, format="long", threshold=seconds / unit))
 
 
 def localized_moment(moment: datetime, language: str, timezone: str) -> str:

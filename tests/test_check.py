@@ -95,3 +95,40 @@ def test_bad_setting_is_one_line_naming_the_key(mailstack: MailStack, tmp_path: 
     result = _check(mailstack, tmp_path, RESPONDER_SMTP_SECURITY="ssl")
     assert result.returncode == 2
     assert result.stderr.strip() == "responder: smtp.security: must be one of tls, starttls, plain"
+
+
+def _broken_templates(tmp_path: Path) -> Path:
+    import shutil
+
+    from responder.config import PROJECT_ROOT
+
+    copy = tmp_path / "templates"
+    shutil.copytree(PROJECT_ROOT / "templates", copy)
+    ack = copy / "es" / "ack.txt.j2"
+    ack.write_text(ack.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
+    return copy
+
+
+def test_broken_template_blocks_check(mailstack: MailStack, tmp_path: Path) -> None:
+    result = _check(mailstack, tmp_path, RESPONDER_REPLY_TEMPLATES=str(_broken_templates(tmp_path)))
+    assert result.returncode == 1
+    failures = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert failures and all("es/ack.txt.j2" in line for line in failures), result.stdout
+    assert "syntax" in failures[0]
+
+
+def test_broken_template_blocks_run(mailstack: MailStack, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESPONDER_")}
+    env |= environment_for(mailstack, tmp_path / "state")
+    env["RESPONDER_REPLY_TEMPLATES"] = str(_broken_templates(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "responder", "run", "--once"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "templates fail lint" in result.stderr and "es/ack.txt.j2" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -168,7 +168,11 @@ def _pipeline_with_history(tmp_path: Path, note: bool) -> tuple[Pipeline, Histor
     return pipeline, History(ledger, limits)
 
 
-FOLLOW_UP = b"From: Ana <ana@example.com>\r\nSubject: Re: My parcel is late\r\nIn-Reply-To: <ack1@example.test>\r\n\r\nAny news? It is getting urgent.\r\n"
+FOLLOW_UP = (
+    b"From: Ana <ana@example.com>\r\nSubject: Re: My parcel is late\r\n"
+    b"Message-ID: <second@example.com>\r\nIn-Reply-To: <ack1@example.test>\r\n\r\n"
+    b"Any news? It is getting urgent.\r\n"
+)
 
 
 def test_follow_up_gets_no_second_acknowledgment_by_default(tmp_path: Path) -> None:
@@ -184,4 +188,4 @@ def test_follow_up_note_when_configured(tmp_path: Path) -> None:
     assert (decision.auto_reply, decision.reason, decision.follow_up) == (True, None, True)
     assert decision.reply is not None
     assert "ABCDEFGH" in decision.reply.subject and "ABCDEFGH" in decision.reply.body
-    assert decision.reply.headers["In-Reply-To"] is not None
+    assert decision.reply.headers["In-Reply-To"] == "<second@example.com>"

@@ -53,6 +53,8 @@ def test_three_customers_three_languages_and_two_robots(
                 "account",
             ),
         }
+        for customer in complaints:  # the session stack is shared: start from empty mailboxes
+            mailstack.clear(customer)
         sent_at = {}
         for customer, (subject, body, _lang, _queue) in complaints.items():
             sent_at[customer] = time.monotonic()
