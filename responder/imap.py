@@ -146,7 +146,22 @@ class Mailbox:
     # --- reading ---
 
     def search_all(self) -> list[int]:
+        self._take_news()  # whatever was announced so far, this search sees
         return sorted(self._call("search", lambda c: c.search("ALL")))
+
+    def _take_news(self) -> bool:
+        """Did the server announce new mail (EXISTS/RECENT) outside IDLE since the last look?
+
+        A message that arrives while another command runs is announced in that command's
+        response, where imaplib files it away; the server will not announce it again
+        in IDLE, so without this look it would wait in the INBOX until the next mail.
+        """
+        if self.client is None:
+            return False
+        untagged = self.client._imap.untagged_responses
+        exists = untagged.pop("EXISTS", None)
+        recent = untagged.pop("RECENT", None)
+        return bool(exists or recent)
 
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         if not uids:
@@ -231,6 +246,8 @@ class Mailbox:
         use_idle: bool = True,
     ) -> bool:
         """Block until the server reports new mail (True) or timeout/stop (False); IDLE or polling."""
+        if self._take_news():
+            return True
         if not (use_idle and self.has("IDLE")):
             return self._poll(timeout, should_stop, tick)
         deadline = time.monotonic() + timeout

@@ -119,9 +119,11 @@ def messages_by_folder(stack: MailStack, user: str) -> dict[str, list[EmailMessa
             client.select_folder(folder, readonly=True)
             uids = client.search("ALL")
             fetched = client.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+            # A message the service moves away between SEARCH and FETCH comes back without a body.
             found[folder] = [
                 email.message_from_bytes(item[b"BODY[]"], policy=email.policy.default)  # type: ignore[misc]
                 for item in fetched.values()
+                if item.get(b"BODY[]")
             ]
     return found
 

@@ -94,9 +94,12 @@ def test_state_dir_precedence(tmp_path: Path) -> None:
 
     assert state({}) == Path("var")
     assert state({"STATE_DIRECTORY": "/var/lib/responder"}) == Path("/var/lib/responder")
-    assert state({"STATE_DIRECTORY": "/x"}, '[service]\nstate_dir = "/etc-set"\n') == Path("/etc-set")
+    assert state({"STATE_DIRECTORY": "/x"}, '[service]\nstate_dir = "/etc-set"\n') == Path(
+        "/etc-set"
+    )
     both = {"STATE_DIRECTORY": "/var/lib/responder", "RESPONDER_STATE_DIR": "/srv/state"}
     assert state(both, '[service]\nstate_dir = "/etc-set"\n') == Path("/srv/state")
+
 
 def test_example_config_documents_every_key_and_loads() -> None:
     import dataclasses

@@ -28,6 +28,13 @@ def test_three_customers_three_languages_and_two_robots(
     mailstack: MailStack, tmp_path: Path
 ) -> None:
     service = RunningService(mailstack, tmp_path, SUPPORT)
+    for user in (
+        SUPPORT,
+        "customer1@example.test",
+        "customer2@example.test",
+        "customer3@example.test",
+    ):
+        mailstack.clear(user)  # the session stack is shared: start from empty mailboxes
     service.start()
     try:
         complaints = {
@@ -53,8 +60,6 @@ def test_three_customers_three_languages_and_two_robots(
                 "account",
             ),
         }
-        for customer in complaints:  # the session stack is shared: start from empty mailboxes
-            mailstack.clear(customer)
         sent_at = {}
         for customer, (subject, body, _lang, _queue) in complaints.items():
             sent_at[customer] = time.monotonic()
@@ -125,12 +130,18 @@ def test_crash_at_random_moments_loses_nothing_and_acknowledges_once(
         service.start(wait_ready=False)
     sender.join()
     try:
-        wait_until(
-            lambda: len([c for c in customers if acknowledgments(stack, c)]) == len(customers),
-            90,
-            "an acknowledgment for every customer",
-            interval=1.0,
-        )
+        try:
+            wait_until(
+                lambda: all(acknowledgments(stack, c) for c in customers),
+                90,
+                "an acknowledgment for every customer",
+                interval=1.0,
+            )
+        except AssertionError:
+            missing = [c for c in customers if not acknowledgments(stack, c)]
+            raise AssertionError(
+                f"no acknowledgment for {missing}:\n{service.log()[-6000:]}"
+            ) from None
         wait_until(lambda: not messages_by_folder(stack, SUPPORT)["INBOX"], 30, "an empty INBOX")
         time.sleep(2.0)
         folders = messages_by_folder(stack, SUPPORT)
