@@ -142,6 +142,20 @@ class Mailbox:
         except TransientError:
             self.close()  # the connection state is unknown: start over on the next attempt
             raise
+        finally:
+            self._forget_chatter()
+
+    def _forget_chatter(self) -> None:
+        """Drop the untagged responses imaplib keeps from every command, but new-mail news.
+
+        Dovecot answers each new keyword with the mailbox's whole keyword list (FLAGS,
+        PERMANENTFLAGS); imaplib keeps every such line forever, so a long-running
+        service grew by megabytes per thousand messages and spent its time scanning them.
+        """
+        if self.client is not None:
+            untagged = self.client._imap.untagged_responses
+            for name in [name for name in untagged if name not in ("EXISTS", "RECENT")]:
+                del untagged[name]
 
     # --- reading ---
 

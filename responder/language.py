@@ -1,9 +1,12 @@
 """Language: which of the configured languages the customer wrote in, offline.
 
-lingua restricted to the configured languages is accurate on the short texts
-customers write (a subject and two lines) and costs well under a millisecond
-per message once its models are loaded. Loading takes about a second, so one
-detector per language set is built lazily and kept for the process's life.
+lingua, restricted to the configured languages, in its low-accuracy mode (trigram
+models only). Measured on the 114 customer mails in tests/fixtures (2026-11-23):
+subject plus 40 characters of text, 112/114 right (high-accuracy mode: 110/114);
+subject plus 80 characters or more, 114/114 in both modes; subject alone, 94 vs 99.
+The high-accuracy models cost 200 MB of memory for the six languages, the
+low-accuracy ones about 5 MB, so the daemon fits in a small VM. Models load once
+(about a second) and are kept for the process's life.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ def _detector(languages: tuple[str, ...]) -> Any:
     ]
     if len(chosen) < 2:
         return None
-    return LanguageDetectorBuilder.from_languages(*chosen).with_preloaded_language_models().build()
+    builder = LanguageDetectorBuilder.from_languages(*chosen).with_low_accuracy_mode()
+    return builder.with_preloaded_language_models().build()
 
 
 def supported(code: str) -> bool:
