@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, as_completed
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from responder.errors import PermanentError, TransientError
 from responder.ledger import Ledger
@@ -75,7 +81,7 @@ class Outbox:
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(TransientError),
-                wait=wait_exponential_jitter(initial=0.2, max=2.0),
+                wait=wait_exponential(multiplier=0.2, max=2.0) + wait_random(0, 0.2),
                 stop=stop_after_attempt(SEND_ATTEMPTS),
                 sleep=self.sleep,
                 before_sleep=log_retry(f"sending acknowledgment to {recipient}"),

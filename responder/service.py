@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, wait_exponential, wait_random
 
 from responder.config import Config
 from responder.conversation import History, normalize_subject
@@ -93,7 +93,7 @@ class Service:
             return
         for attempt in Retrying(
             retry=retry_if_exception_type(TransientError),
-            wait=wait_exponential_jitter(initial=0.5, max=RECONNECT_CAP),
+            wait=wait_exponential(multiplier=0.5, max=RECONNECT_CAP) + wait_random(0, 0.5),
             stop=lambda _: self.stop_requested.is_set(),
             sleep=self._sleep,
             before_sleep=log_retry(f"IMAP connection to {self.config.imap.endpoint}"),
