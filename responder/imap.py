@@ -177,6 +177,12 @@ class Mailbox:
         recent = untagged.pop("RECENT", None)
         return bool(exists or recent)
 
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        if not uids:
+            return {}
+        data = self._call("fetch sizes", lambda c: c.fetch(uids, ["RFC822.SIZE"]))
+        return {uid: int(item.get(b"RFC822.SIZE", 0)) for uid, item in data.items()}
+
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         if not uids:
             return {}

@@ -38,6 +38,9 @@ from responder.systemd import Notifier
 
 log = logging.getLogger("responder")
 RECONNECT_CAP = 5.0  # seconds between IMAP reconnection attempts, at most
+BATCH_BYTES = (
+    8 * 1024 * 1024
+)  # raw mail fetched per round trip, at most (one message may exceed it)
 
 
 class Service:
@@ -120,12 +123,12 @@ class Service:
         """Handle everything in the INBOX now; returns how many messages were handled."""
         handled = 0
         uids = self.mailbox.search_all()
-        size = self.config.service.batch_size
-        for start in range(0, len(uids), size):
+        sizes = self.mailbox.sizes(uids) if len(uids) > 1 else {}
+        for batch in batches(uids, sizes, self.config.service.batch_size, BATCH_BYTES):
             if self.stop_requested.is_set():
                 break
             self.notifier.watchdog()  # a long backlog must not look like a hang
-            handled += self.process(uids[start : start + size])
+            handled += self.process(batch)
         return handled
 
     def process(self, uids: list[int]) -> int:
@@ -251,6 +254,24 @@ class Service:
         self.mailbox.append(self._sent_folder, [raw for _, raw in copies])
         with self.ledger.transaction():
             self.ledger.mark_copied([key for key, _ in copies])
+
+
+def batches(
+    uids: list[int], sizes: dict[int, int], max_count: int, max_bytes: int
+) -> Iterator[list[int]]:
+    """Consecutive runs of at most `max_count` messages and `max_bytes` (a bigger message
+    goes alone): memory then depends on the batch, not on the size of the backlog."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= max_count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
 
 
 def _decision_kind(reason: str | None) -> str:

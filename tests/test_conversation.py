@@ -189,3 +189,13 @@ def test_follow_up_note_when_configured(tmp_path: Path) -> None:
     assert decision.reply is not None
     assert "ABCDEFGH" in decision.reply.subject and "ABCDEFGH" in decision.reply.body
     assert decision.reply.headers["In-Reply-To"] == "<second@example.com>"
+
+
+def test_batches_are_bounded_by_count_and_bytes() -> None:
+    from responder.service import batches
+
+    sizes = {1: 10, 2: 10, 3: 50, 4: 10, 5: 100, 6: 10}
+    assert list(batches([1, 2, 3, 4, 5, 6], sizes, 3, 60)) == [[1, 2], [3, 4], [5], [6]]
+    assert list(batches([1, 2, 3, 4, 5, 6], sizes, 2, 1000)) == [[1, 2], [3, 4], [5, 6]]
+    assert list(batches([], {}, 2, 10)) == []
+    assert list(batches([7, 8], {}, 200, 10)) == [[7, 8]]  # sizes unknown: count only

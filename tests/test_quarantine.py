@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from servicekit import customer_mail, messages_by_folder
 
 from responder import config as config_module
 from responder.demo import environment_for
@@ -14,7 +15,6 @@ from responder.mailstack import MailStack
 from responder.parse import ParsedMessage
 from responder.pipeline import Decision, Pipeline
 from responder.service import Service
-from servicekit import customer_mail, messages_by_folder
 
 pytestmark = pytest.mark.stack
 DESK = "bench189@example.test"
