@@ -94,41 +94,25 @@ class Pipeline:
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
         self.guard_context = GuardContext(config.mailbox.own_addresses)
 
-    def decide(
-        self,
-        raw: bytes,
-        *,
-        now: datetime | None = None,
-        reply_message_id: str | None = None,
-        history: History | None = None,
-        force_language: str | None = None,
-        force_queue: str | None = None,
-    ) -> Decision:
-        """Decide one message.
-
-        With `history` (the ledger), follow-ups and capped senders get no reply and
-        follow-ups join their conversation's queue; the `force_*` arguments let an
-        admin preview another language or queue.
-        """
-        return self.decide_parsed(
-            parse(raw),
-            now=now,
-            reply_message_id=reply_message_id,
-            history=history,
-            force_language=force_language,
-            force_queue=force_queue,
-        )
+    def decide(self, raw: bytes, **options: Any) -> Decision:
+        """Decide one message from its raw bytes; `options` as for decide_parsed()."""
+        return self.decide_parsed(parse(raw), **options)
 
     def decide_parsed(
         self,
         message: ParsedMessage,
         *,
         now: datetime | None = None,
-        reply_message_id: str | None = None,
         history: History | None = None,
         force_language: str | None = None,
         force_queue: str | None = None,
     ) -> Decision:
+        """Decide one parsed message.
+
+        With `history` (the ledger), follow-ups and capped senders get no reply and
+        follow-ups join their conversation's queue; the `force_*` arguments let an
+        admin preview another language or queue.
+        """
         now = now or datetime.now(UTC)
         verdict = judge(message, self.guard_context)
         reply_cfg = self.config.reply
@@ -178,7 +162,7 @@ class Pipeline:
         )
         if reason is not None:
             return decision
-        return self._with_reply(decision, now, reply_message_id)
+        return self._with_reply(decision, now)
 
     def _sends_follow_up_notes(self, language: str) -> bool:
         """Notes are off by default; on, they need a followup template (else: silence, not an error)."""
@@ -187,9 +171,7 @@ class Pipeline:
             is not None
         )
 
-    def _with_reply(
-        self, decision: Decision, now: datetime, reply_message_id: str | None
-    ) -> Decision:
+    def _with_reply(self, decision: Decision, now: datetime) -> Decision:
         reply_cfg = self.config.reply
         message = decision.message
         promise = parse_duration(
@@ -218,7 +200,7 @@ class Pipeline:
             context,
             sender=mailbox.address,
             from_name=mailbox.from_name,
-            message_id=reply_message_id or make_msgid("ack", domain=mailbox.domain),
+            message_id=make_msgid("ack", domain=mailbox.domain),
             threading=Threading(message.message_id, message.references),
             now=now,
             follow_up=decision.follow_up,
