@@ -285,6 +285,13 @@ def validate(config: Config) -> None:
     if "@" not in config.mailbox.address:
         raise ConfigError("mailbox.address", f"not an email address: {config.mailbox.address!r}")
     reply = config.reply
+    from responder.language import supported
+
+    unknown = [code for code in reply.languages if not supported(code)]
+    if unknown:
+        raise ConfigError(
+            "reply.languages", f"not ISO 639-1 codes lingua knows: {', '.join(unknown)}"
+        )
     if reply.default_language not in reply.languages:
         raise ConfigError(
             "reply.default_language", f"{reply.default_language!r} is not in reply.languages"

@@ -263,24 +263,11 @@ class Ledger:
             (message.uidvalidity, message.uid),
         )
 
-    @contextmanager
-    def relaxed_transaction(self) -> Iterator[None]:
-        """A transaction that survives a process crash but not a power cut (no fsync).
-
-        For marks whose loss costs at most a duplicate acknowledgment after a power
-        cut, never a lost message: the `sent` marks, one per acknowledgment.
-        """
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        try:
-            with self.transaction():
-                yield
-        finally:
-            self.db.execute("PRAGMA synchronous=FULL")
-
     def mark_sent_concurrently(self, key: str) -> None:
         """Mark an acknowledgment sent from an SMTP worker thread, on that thread's own connection.
 
-        It commits at once (no fsync, see relaxed_transaction): the window in which a crash
+        It commits at once, without an fsync (synchronous=NORMAL): a power cut can at most cost a
+        duplicate acknowledgment, never a lost one, and the window in which a crash
         could resend an acknowledgment the server already took stays one commit wide.
         """
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -295,12 +282,6 @@ class Ledger:
         db.execute(
             "UPDATE messages SET ack_state = 'sent', acked_at = ?, ack_error = NULL WHERE key = ?",
             (time.time(), key),
-        )
-
-    def mark_sent(self, key: str, now: float | None = None) -> None:
-        self.db.execute(
-            "UPDATE messages SET ack_state = 'sent', acked_at = ?, ack_error = NULL WHERE key = ?",
-            (time.time() if now is None else now, key),
         )
 
     def mark_ack_failed(self, key: str, error: str, retry_at: float | None) -> None:

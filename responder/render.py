@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from email.charset import QP, Charset
 from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
@@ -49,16 +49,6 @@ class Reply:
     headers: dict[str, str]  # in the order they are written, To and Subject included
     body: str
     html: str | None = None
-
-    def to_message(self) -> EmailMessage:
-        message = EmailMessage()
-        # Content first: set_content() drops every Content-* header set before it.
-        message.set_content(self.body, charset="utf-8")
-        if self.html is not None:
-            message.add_alternative(self.html, subtype="html", charset="utf-8")
-        for name, value in self.headers.items():
-            message[name] = value
-        return message
 
     def as_bytes(self) -> bytes:
         """The wire form, built with the compat32 MIME classes: same bytes-on-the-wire rules,

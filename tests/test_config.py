@@ -57,6 +57,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
         ("[imap]\nhots = 1\n", {}, "imap.hots"),
         ('[reply]\nresponse_time = { billing = "soon" }\n', {}, "reply.response_time.billing"),
         ('[reply]\ndefault_language = "xx"\n', {}, "reply.default_language"),
+        ('[reply]\nlanguages = ["en", "xx"]\n', {}, "reply.languages"),
         ('[service]\nidle = "maybe"\n', {}, "service.idle"),
         ("[service]\nidle_renew = 3600\n", {}, "service.idle_renew"),
     ],

@@ -72,8 +72,8 @@ def _record(
         )
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> History:
+def _first_conversation(tmp_path: Path, now: float, priority: bool = False) -> Ledger:
+    """A ledger holding Ana's acknowledged conversation ABCDEFGH about a late parcel."""
     ledger = Ledger(tmp_path / "ledger.sqlite3")
     _record(
         ledger,
@@ -81,10 +81,16 @@ def history(tmp_path: Path) -> History:
         "ana@example.com",
         "My parcel is late",
         conversation="ABCDEFGH",
-        now=1000.0,
+        now=now,
         ack="<ack1@example.test>",
-        priority=True,
+        priority=priority,
     )
+    return ledger
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    ledger = _first_conversation(tmp_path, now=1000.0, priority=True)
     return History(ledger, LimitsConfig(per_sender=2, per_sender_window=3600, thread_window=86400))
 
 
@@ -155,17 +161,7 @@ def _pipeline_with_history(tmp_path: Path, note: bool) -> tuple[Pipeline, Histor
     base = config.load(None, environ={})
     limits = dataclasses.replace(base.limits, follow_up_note=note)
     pipeline = Pipeline(dataclasses.replace(base, limits=limits))
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
-    _record(
-        ledger,
-        "<first@example.com>",
-        "ana@example.com",
-        "My parcel is late",
-        conversation="ABCDEFGH",
-        now=time.time(),
-        ack="<ack1@example.test>",
-    )
-    return pipeline, History(ledger, limits)
+    return pipeline, History(_first_conversation(tmp_path, now=time.time()), limits)
 
 
 FOLLOW_UP = (
