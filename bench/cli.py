@@ -14,7 +14,7 @@ from bench import machine, profiling
 from bench.report import Section, summary_lines, write_json
 from bench.service import BENCH_SETTINGS, bench_config, passthrough_settings
 from bench.settings import FULL, QUICK, Run
-from responder.mailstack import servers_available
+from responder.devstack.mailstack import servers_available
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline")
@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def config_problems() -> list[str]:
     """What would stop `responder run` from starting with the benchmark's settings."""
-    from responder.preflight import template_problems
+    from responder.lint.preflight import template_problems
 
     return template_problems(bench_config())
 

@@ -37,7 +37,7 @@ from bench.stack import (
     maildir_new,
     move_everything_to_inbox,
 )
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 SENDERS = 200
 RAW_BATCH = 200  # the service's default service.batch_size, for a like-for-like ceiling

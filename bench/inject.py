@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bench.mailgen import SUPPORT, Mail
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 
 @dataclass(frozen=True)

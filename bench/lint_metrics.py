@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from responder.lint_phrases import PhraseBook, load_phrasebook  # noqa: E402
+from responder.lint.phrases import PhraseBook, load_phrasebook  # noqa: E402
 
 HELD_OUT = ROOT / "bench" / "lint_heldout"
 SETS = {

@@ -21,9 +21,9 @@ def vm():
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 out = {"interpreter": vm()}
-import responder.cli, responder.service, responder.pipeline  # what `responder run` loads
+import responder.cli, responder.service.loop, responder.pipeline.decide  # what `responder run` loads
 out["imports"] = vm()
-from responder import language
+from responder.pipeline import language
 languages = tuple(sys.argv[1].split(","))
 language.detect("Hola, me han cobrado dos veces la factura de octubre", languages, languages[0])
 out["detector"] = vm()

@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.inotify import NewFiles
 from bench.mailgen import SUPPORT, Mail
 from bench.stack import maildir_new, smtp
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 
 class IdleObserver:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

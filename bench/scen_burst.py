@@ -37,7 +37,7 @@ from bench.stack import (
     smtp,
 )
 from bench.stats import ratio, summarize_ms
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 WARMUP_SENDERS = ["customer4@example.test", "customer5@example.test", "customer6@example.test"]
 STALL = 10.0  # seconds without a new acknowledgment: the rest is not coming

@@ -29,7 +29,7 @@ from bench.service import ServiceProcess
 from bench.settings import Run
 from bench.stack import SUPPORT, VACATION_SECONDS_0, bench_users, fresh_stack, maildir_new, smtp
 from bench.stats import ratio, summarize_ms
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 WARMUP_SENDERS = ["customer1@example.test", "customer2@example.test", "customer3@example.test"]
 ACK_TIMEOUT = 15.0  # seconds; a missing acknowledgment is a failure, not a latency

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import responder.language
-import responder.pipeline
+import responder.pipeline.decide
+import responder.pipeline.language
 from bench.report import Section, num
 from bench.service import bench_config
 from bench.settings import Run
 from bench.stats import percentile
-from responder.pipeline import Pipeline
+from responder.pipeline.decide import Pipeline
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 STAGES = ("parse", "guard", "language", "route", "render")
@@ -63,9 +63,9 @@ def load_pipeline() -> Pipeline:
 
 # (module, attribute, stage): the module-level functions Pipeline.decide looks up at call time.
 _PATCHES = (
-    (responder.pipeline, "parse", "parse"),
-    (responder.pipeline, "judge", "guard"),
-    (responder.language, "detect", "language"),
+    (responder.pipeline.decide, "parse", "parse"),
+    (responder.pipeline.decide, "judge", "guard"),
+    (responder.pipeline.language, "detect", "language"),
 )
 
 

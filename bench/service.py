@@ -21,8 +21,8 @@ from pathlib import Path
 
 from responder import config as config_module
 from responder.config import Config
-from responder.demo import environment_for
-from responder.mailstack import MailStack
+from responder.devstack.demo import environment_for
+from responder.devstack.mailstack import MailStack
 
 SUPPORT = "support@example.test"
 # The caps stop loops with robots in production; a benchmark that sends 45 mails per sender

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 SUPPORT = "support@example.test"
 VACATION_SECONDS_0 = """require ["vacation", "vacation-seconds"];

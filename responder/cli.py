@@ -24,9 +24,9 @@ def _load_config(args: argparse.Namespace) -> config_module.Config:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from responder.conversation import History
-    from responder.ledger import Ledger
-    from responder.pipeline import Pipeline
+    from responder.pipeline.decide import Pipeline
+    from responder.service.conversation import History
+    from responder.service.ledger import Ledger
 
     config = _load_config(args)
     pipeline = Pipeline(config)
@@ -70,31 +70,31 @@ def _summary(name: str, data: dict[str, object]) -> str:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from responder.preview import preview
+    from responder.commands.preview import preview
 
     return preview(_load_config(args), Path(args.file), language=args.lang, queue=args.queue)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from responder.lint import main as lint_main
+    from responder.lint.run import main as lint_main
 
     return lint_main(_load_config(args), args.templates)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from responder.check import check
+    from responder.commands.check import check
 
     return check(_load_config(args))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from responder.service import run
+    from responder.service.loop import run
 
     return run(_load_config(args), once=args.once)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from responder.demo import demo
+    from responder.devstack.demo import demo
 
     return demo(keep=args.keep)
 

@@ -1,7 +1,7 @@
 """Shared pytest fixtures.
 
 Mail stack fixtures (section below): tests marked `stack` run against a real Dovecot + Postfix
-started by `responder.mailstack`. If the servers cannot run here (not installed, not root),
+started by `responder.devstack.mailstack`. If the servers cannot run here (not installed, not root),
 those tests are SKIPPED on a developer machine, but FAIL when the environment variable
 CI=true: in CI a missing mail server is a broken pipeline, never a silently green one.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from responder.mailstack import MailStack, servers_available
+from responder.devstack.mailstack import MailStack, servers_available
 
 # ---------------------------------------------------------------------------------------------
 # Mail stack fixtures (owned by responder/mailstack; keep this section self-contained)

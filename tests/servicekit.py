@@ -16,8 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from responder.demo import environment_for
-from responder.mailstack import MailStack
+from responder.devstack.demo import environment_for
+from responder.devstack.mailstack import MailStack
 
 
 def customer_mail(sender: str, to: str, subject: str, body: str, **headers: str) -> bytes:

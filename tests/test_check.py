@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from responder.demo import environment_for
-from responder.mailstack import MailStack
+from responder.devstack.demo import environment_for
+from responder.devstack.mailstack import MailStack
 
 pytestmark = pytest.mark.stack
 

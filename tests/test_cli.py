@@ -82,7 +82,7 @@ def test_preview_of_a_refused_message_says_why(tmp_path: Path) -> None:
 
 
 def test_inspect_with_state_reports_a_follow_up(tmp_path: Path) -> None:
-    from responder.ledger import Ledger, NewMessage
+    from responder.service.ledger import Ledger, NewMessage
 
     ledger = Ledger.in_state_dir(tmp_path / "state")
     with ledger.transaction():

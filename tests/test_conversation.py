@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from responder.config import LimitsConfig
-from responder.conversation import History, normalize_subject
-from responder.ledger import Ledger, NewMessage
-from responder.parse import parse
-from responder.pipeline import Pipeline
+from responder.pipeline.decide import Pipeline
+from responder.pipeline.parse import parse
+from responder.pipeline.threads import normalize_subject
+from responder.service.conversation import History
+from responder.service.ledger import Ledger, NewMessage
 
 
 @pytest.mark.parametrize(
@@ -188,7 +189,7 @@ def test_follow_up_note_when_configured(tmp_path: Path) -> None:
 
 
 def test_batches_are_bounded_by_count_and_bytes() -> None:
-    from responder.service import batches
+    from responder.service.loop import batches
 
     sizes = {1: 10, 2: 10, 3: 50, 4: 10, 5: 100, 6: 10}
     assert list(batches([1, 2, 3, 4, 5, 6], sizes, 3, 60)) == [[1, 2], [3, 4], [5], [6]]

@@ -17,7 +17,7 @@ from servicekit import (
     wait_until,
 )
 
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
 
 pytestmark = pytest.mark.stack
 ACK_CRITERIA = ["HEADER", "Auto-Submitted", ""]

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from responder import config
-from responder.guard import RULES
-from responder.pipeline import Pipeline
-from responder.route import build_router
+from responder.pipeline.decide import Pipeline
+from responder.pipeline.guard import RULES
+from responder.pipeline.route import build_router
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES: list[dict[str, Any]] = tomllib.loads((FIXTURES / "cases.toml").read_text(encoding="utf-8"))[

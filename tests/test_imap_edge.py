@@ -15,8 +15,8 @@ from servicekit import (
 )
 
 from responder.config import ServerConfig
-from responder.imap import Mailbox
-from responder.mailstack import MailStack
+from responder.devstack.mailstack import MailStack
+from responder.service.imap import Mailbox
 
 pytestmark = pytest.mark.stack
 

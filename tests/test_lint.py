@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from responder import config as config_module
-from responder.lint import DEFAULT_QUEUES, Problem, lint_templates, main
-from responder.lint_phrases import (
+from responder.lint.phrases import (
     PHRASE_DIR,
     PhraseListError,
     compile_terms,
@@ -21,6 +20,7 @@ from responder.lint_phrases import (
     load_phrasebook,
     phrase_regex,
 )
+from responder.lint.run import DEFAULT_QUEUES, Problem, lint_templates, main
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -15,8 +15,8 @@ from email.utils import parseaddr
 import pytest
 from imapclient import IMAPClient
 
-from responder.mailstack import MailStack
-from responder.mailstack._procs import listening_ports, session_members
+from responder.devstack.mailstack import MailStack
+from responder.devstack.mailstack._procs import listening_ports, session_members
 
 pytestmark = pytest.mark.stack
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from responder.parse import parse
+from responder.pipeline.parse import parse
 
 
 def _timed(raw: bytes) -> tuple[object, float]:

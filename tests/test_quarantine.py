@@ -9,12 +9,12 @@ import pytest
 from servicekit import customer_mail, messages_by_folder
 
 from responder import config as config_module
-from responder.demo import environment_for
-from responder.ledger import Ledger
-from responder.mailstack import MailStack
-from responder.parse import ParsedMessage
-from responder.pipeline import Decision, Pipeline
-from responder.service import Service
+from responder.devstack.demo import environment_for
+from responder.devstack.mailstack import MailStack
+from responder.pipeline.decide import Decision, Pipeline
+from responder.pipeline.parse import ParsedMessage
+from responder.service.ledger import Ledger
+from responder.service.loop import Service
 
 pytestmark = pytest.mark.stack
 DESK = "bench189@example.test"

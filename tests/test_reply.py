@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from responder import config
-from responder.pipeline import Pipeline, reference_for
-from responder.route import build_router
+from responder.pipeline.decide import Pipeline, reference_for
+from responder.pipeline.route import build_router
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -111,7 +111,7 @@ def test_missing_message_id_means_no_in_reply_to(pipeline: Pipeline) -> None:
 
 def test_sandbox_blocks_unsafe_template(tmp_path: Path, pipeline: Pipeline) -> None:
     from responder.errors import TemplateError
-    from responder.render import TemplateSet
+    from responder.pipeline.render import TemplateSet
 
     (tmp_path / "en").mkdir()
     (tmp_path / "en" / "ack.txt.j2").write_text("{{ subject.__class__.__mro__ }}", encoding="utf-8")

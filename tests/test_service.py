@@ -17,8 +17,8 @@ from servicekit import (
     wait_until,
 )
 
-from responder.demo import bounce_message, out_of_office_message
-from responder.mailstack import MailStack
+from responder.devstack.demo import bounce_message, out_of_office_message
+from responder.devstack.mailstack import MailStack
 
 pytestmark = pytest.mark.stack
 SUPPORT = "support@example.test"

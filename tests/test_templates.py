@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from responder import config as config_module
-from responder.lint import DEFAULT_QUEUES, lint_templates
-from responder.lint_phrases import load_phrasebook, split_sentences
-from responder.pipeline import Pipeline
-from responder.render import (
+from responder.lint.phrases import load_phrasebook, split_sentences
+from responder.lint.run import DEFAULT_QUEUES, lint_templates
+from responder.pipeline.decide import Pipeline
+from responder.pipeline.render import (
     Reply,
     ReplyContext,
     TemplateSet,
@@ -27,7 +27,7 @@ from responder.render import (
     localized_moment,
     render_reply,
 )
-from responder.route import build_router
+from responder.pipeline.route import build_router
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

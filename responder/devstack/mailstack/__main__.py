@@ -1,4 +1,4 @@
-"""`python -m responder.mailstack up|down|status DIR`: a MailStack for humans, demos and benchmarks.
+"""`python -m responder.devstack.mailstack up|down|status DIR`: a MailStack for humans, demos and benchmarks.
 
 `up` starts the stack in DIR and leaves it running after this process exits; ports and the CA file
 are printed as KEY=VALUE lines and written to DIR/ports.env (source it from a shell). `up` again on
@@ -16,7 +16,9 @@ from . import MailStack, MailStackError, servers_available
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m responder.mailstack", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m responder.devstack.mailstack", description=__doc__
+    )
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("dir", type=Path, help="state directory of the stack (created by up)")
     args = parser.parse_args(argv)

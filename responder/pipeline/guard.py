@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from responder.parse import ParsedMessage
+from responder.pipeline.parse import ParsedMessage
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from responder.config import Config
 from responder.errors import TemplateError
-from responder.route import FALLBACK_QUEUE, load_router
+from responder.pipeline.route import FALLBACK_QUEUE, load_router
 
 
 def template_problems(config: Config) -> list[str]:
     """Every lint problem of the configured templates, one line each."""
-    from responder.lint import lint_templates
+    from responder.lint.run import lint_templates
 
     router = load_router(config.routing.rules)
     problems = lint_templates(

@@ -1,6 +1,6 @@
 """`responder demo`: the whole product in one command, against a real local mail stack.
 
-Starts Dovecot and Postfix on loopback (responder.mailstack), has three customers
+Starts Dovecot and Postfix on loopback (responder.devstack.mailstack), has three customers
 complain in Spanish, Dutch and English (plus a bounce and an out-of-office reply
 that must get no answer), runs the service once, and shows what each customer
 received and what landed in each queue folder.
@@ -19,9 +19,9 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from responder import config as config_module
-from responder.ledger import Ledger
-from responder.mailstack import MailStack, servers_available
-from responder.service import Service, configure_logging
+from responder.devstack.mailstack import MailStack, servers_available
+from responder.service.ledger import Ledger
+from responder.service.loop import Service, configure_logging
 
 SUPPORT = "support@example.test"
 COMPLAINTS = [
@@ -121,7 +121,7 @@ def demo(keep: bool = False) -> int:
             stack.detach()
             print(
                 f"\nThe mail stack keeps running (state in {root}); stop it with "
-                f"`python -m responder.mailstack down {root / 'stack'}`."
+                f"`python -m responder.devstack.mailstack down {root / 'stack'}`."
             )
         else:
             stack.stop()

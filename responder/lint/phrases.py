@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from responder.config import PROJECT_ROOT
-from responder.textnorm import fold
+from responder.pipeline.textnorm import fold
 
 PHRASE_DIR = PROJECT_ROOT / "config" / "lint"
 SHARED = "any"

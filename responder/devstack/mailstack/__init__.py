@@ -19,27 +19,21 @@ Needs root and the Debian packages dovecot-imapd dovecot-lmtpd dovecot-sieve pos
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
-import re
 import shutil
-import smtplib
-import ssl
 import subprocess
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
 
 from ._procs import Daemon, free_ports, listening_ports, wait_listening
+from .clients import MailboxClients, MailStackError
+from .files import ConfigFiles
 
 __all__ = ["DEFAULT_DOMAIN", "DEFAULT_USERS", "MailStack", "MailStackError", "servers_available"]
 
@@ -51,18 +45,12 @@ DEFAULT_USERS: tuple[str, ...] = (
     *(f"bench{i:03d}@{DEFAULT_DOMAIN}" for i in range(1, 201)),
 )
 
-_TEMPLATES = Path(__file__).parent
 # Dovecot/Postfix live in /usr/sbin, which is not on every PATH (e.g. sudo, CI shells).
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin"])
 _BINARIES = ("dovecot", "doveadm", "postfix", "postqueue", "openssl")
 _SYSTEM_USERS = ("mail", "postfix", "dovecot", "dovenull")
 _START_TIMEOUT = 10.0
 _MAX_ROOT_LEN = 60  # keeps base_dir + Dovecot's longest socket name under 108 bytes
-_SIEVE_NAME = "mailstack"
-
-
-class MailStackError(Exception):
-    """The stack could not be started or driven; the message includes the relevant log tail."""
 
 
 def servers_available() -> str | None:
@@ -115,7 +103,7 @@ class _Guard:
             shutil.rmtree(self.private_dir, ignore_errors=True)
 
 
-class MailStack:
+class MailStack(MailboxClients, ConfigFiles):
     """A real Dovecot (IMAP+IMAPS+LMTP+Sieve) and Postfix (SMTP) on free 127.0.0.1 ports,
     all state in `root` (or a private /tmp dir linked from it, see the module docstring).
 
@@ -264,116 +252,6 @@ class MailStack:
     ) -> None:
         self.stop()
 
-    # ----------------------------------------------------------------- clients
-
-    def imap(self, user: str) -> IMAPClient:
-        """A logged-in plain IMAP client (ssl=False) on imap_port. Caller logs out."""
-        client = IMAPClient(self.host, port=self.imap_port, ssl=False, timeout=10)
-        try:
-            client.login(self._address(user), self.password)
-        except BaseException:
-            client.shutdown()
-            raise
-        return client
-
-    def ssl_context(self) -> ssl.SSLContext:
-        """A verifying client context that trusts this stack's self-signed cert (for IMAPS)."""
-        return ssl.create_default_context(cafile=str(self.cafile))
-
-    def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None:
-        """Submit a message to Postfix over SMTP; raises if any recipient is refused."""
-        # local_hostname avoids socket.getfqdn(), i.e. a DNS lookup on a box without DNS.
-        with smtplib.SMTP(
-            self.host, self.smtp_port, local_hostname="localhost", timeout=10
-        ) as smtp:
-            refused = smtp.sendmail(mail_from, list(rcpt_to), raw)
-        if refused:
-            raise MailStackError(f"recipients refused: {refused}")
-
-    def deliver(self, user: str, raw: bytes, mail_from: str = "customer1@example.test") -> None:
-        """Inject one message straight into Dovecot over LMTP (bypasses Postfix; Sieve runs)."""
-        self.deliver_many(user, [raw], mail_from)
-
-    def deliver_many(
-        self, user: str, raws: Iterable[bytes], mail_from: str = "customer1@example.test"
-    ) -> int:
-        """Inject many messages over one LMTP connection (fast backlogs); returns the count."""
-        count = 0
-        with smtplib.LMTP(
-            self.host, self.lmtp_port, local_hostname="localhost", timeout=30
-        ) as lmtp:
-            for raw in raws:
-                lmtp.sendmail(mail_from, [self._address(user)], raw)
-                count += 1
-        return count
-
-    def set_sieve(self, user: str, script: str | None) -> None:
-        """Install and activate a Sieve script for `user` (None: deactivate). Dovecot must be
-        running (doveadm looks the user up through it). Always empties the user's vacation
-        duplicate DB (~/.dovecot.lda-dupes), so earlier replies do not suppress new ones."""
-        address = self._address(user)
-        for name in (".dovecot.lda-dupes", ".dovecot.lda-dupes.lock"):
-            (self.home(user) / name).unlink(missing_ok=True)
-        if script is None:
-            self._doveadm("sieve", "deactivate", "-u", address)
-        else:
-            self._doveadm("sieve", "put", "-u", address, "-a", _SIEVE_NAME, stdin=script)
-
-    def clear(self, user: str) -> None:
-        """Expunge every message in every mailbox of `user` (folders stay)."""
-        self._doveadm("expunge", "-u", self._address(user), "mailbox", "*", "all")
-
-    def home(self, user: str) -> Path:
-        address = self._address(user)
-        return self.state_dir / "mail" / self.domain / address.split("@")[0]
-
-    def maildir(self, user: str) -> Path:
-        return self.home(user) / "Maildir"
-
-    def wait_for(
-        self,
-        user: str,
-        folder: str = "INBOX",
-        count: int = 1,
-        timeout: float = 10.0,
-        criteria: Any = "ALL",
-    ) -> list[bytes]:
-        """Poll `folder` over IMAP until at least `count` messages match `criteria` (IMAPClient
-        search syntax); return all matching messages' raw bytes in UID order.
-        Raises TimeoutError saying what was found instead. A missing folder counts as empty."""
-        deadline = time.monotonic() + timeout
-        found, problem = 0, ""
-        with self.imap(user) as client:
-            while True:
-                try:
-                    client.select_folder(folder, readonly=True)
-                    uids = sorted(client.search(criteria))
-                except IMAPClientError as exc:
-                    uids, problem = [], f" (last IMAP error: {exc})"
-                found = len(uids)
-                if found >= count:
-                    fetched = client.fetch(uids, ["BODY.PEEK[]"])
-                    return [fetched[uid][b"BODY[]"] for uid in uids]
-                if time.monotonic() >= deadline:
-                    break
-                time.sleep(0.05)
-        raise TimeoutError(
-            f"{self._address(user)} {folder}: {found} of {count} expected message(s) matching "
-            f"{criteria!r} after {timeout:g} s{problem}.\n{self.log_tail(15)}"
-        )
-
-    def log_tail(self, n: int = 40) -> str:
-        """The last `n` lines of each log (Dovecot, Postfix, daemon start output)."""
-        parts = []
-        for name in ("dovecot.log", "postfix.log", "start.log"):
-            path = self._log_dir / name
-            try:
-                lines = path.read_text(errors="replace").splitlines()[-n:]
-            except OSError:
-                continue
-            parts.append(f"==> {path} <==\n" + "\n".join(lines))
-        return "\n".join(parts) or f"(no logs yet in {self._log_dir})"
-
     def env(self) -> dict[str, str]:
         """Connection settings as MAILSTACK_* variables (printed by the CLI, kept in ports.env)."""
         return {
@@ -389,9 +267,6 @@ class MailStack:
         }
 
     # ----------------------------------------------------------------- internals
-
-    def _address(self, user: str) -> str:
-        return (user if "@" in user else f"{user}@{self.domain}").lower()
 
     def _resolve_state_dir(self) -> tuple[Path, bool]:
         """(state dir, whether we just created a private one); see the module docstring."""
@@ -425,62 +300,6 @@ class MailStack:
         tmp = self.root / "ports.env.tmp"
         tmp.write_text(text)
         tmp.replace(self.root / "ports.env")
-
-    def _prepare(self) -> None:
-        """Create the directory tree, cert, users file and configs (idempotent, cheap)."""
-        mail = pwd.getpwnam("mail")
-        postfix = pwd.getpwnam("postfix")
-        s = self.state_dir
-        for sub in ("etc/postfix", "tls", "run/dovecot", "state/dovecot", "log", "postfix/queue"):
-            (s / sub).mkdir(parents=True, exist_ok=True)
-        for public in (s, s / "etc", s / "run", s / "state", s / "log", s / "postfix"):
-            public.chmod(0o755)  # searchable by the mail, dovecot and postfix users
-        self._queue_dir.chmod(0o755)
-        (s / "mail").mkdir(exist_ok=True)
-        os.chown(s / "mail", mail.pw_uid, mail.pw_gid)
-        (s / "mail").chmod(0o750)
-        (s / "postfix" / "data").mkdir(exist_ok=True)
-        os.chown(s / "postfix" / "data", postfix.pw_uid, postfix.pw_gid)
-        for name in ("dovecot.log", "postfix.log", "start.log"):
-            (self._log_dir / name).touch()
-        if not self.cafile.exists():
-            self._make_cert()
-        users = "".join(f"{u}:{{PLAIN}}{self.password}::::::\n" for u in self.users)
-        _write(self._etc / "users", users, 0o644)  # read by Dovecot's auth process (user dovecot)
-        values = {
-            "base_dir": str(self._base_dir),
-            "instance_name": "mailstack-" + hashlib.sha1(bytes(s)).hexdigest()[:10],
-            "state_dir": str(s / "state" / "dovecot"),
-            "log_dir": str(self._log_dir),
-            "users_file": str(self._etc / "users"),
-            "mail_dir": str(s / "mail"),
-            "tls_dir": str(s / "tls"),
-            "queue_dir": str(self._queue_dir),
-            "data_dir": str(s / "postfix" / "data"),
-            "domain": self.domain,
-            "imap_port": str(self.imap_port),
-            "imaps_port": str(self.imaps_port),
-            "lmtp_port": str(self.lmtp_port),
-            "smtp_port": str(self.smtp_port),
-        }
-        _write(self._etc / "dovecot.conf", _render("dovecot.conf.in", values), 0o644)
-        _write(self._etc / "postfix" / "main.cf", _render("main.cf.in", values), 0o644)
-        _write(self._etc / "postfix" / "master.cf", _render("master.cf.in", values), 0o644)
-
-    def _make_cert(self) -> None:
-        """A self-signed EC cert (fast to make) that clients can verify for 127.0.0.1/localhost."""
-        tls = self.cafile.parent
-        subprocess.run(
-            [_binary("openssl"), "req", "-x509", "-newkey", "ec",
-             "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650",
-             "-subj", "/CN=localhost",
-             "-addext", f"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:mail.{self.domain}",
-             "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.tmp")],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        (tls / "key.pem").chmod(0o600)
-        (tls / "cert.tmp").chmod(0o644)
-        (tls / "cert.tmp").replace(self.cafile)
 
     def _check_free(self, ports: list[int]) -> None:
         busy = sorted(set(ports) & listening_ports())
@@ -529,31 +348,3 @@ class MailStack:
 def _searchable_by_all(path: Path) -> bool:
     """Can uid 8 (mail) and postfix reach `path`? Every directory on the way needs o+x."""
     return all(p.stat().st_mode & 0o001 for p in (path, *path.parents))
-
-
-def _render(template: str, values: dict[str, str]) -> str:
-    """Fill `{{name}}` placeholders ($ and @ are taken by Postfix and Dovecot syntax)."""
-    text = (_TEMPLATES / template).read_text()
-
-    def sub(match: re.Match[str]) -> str:
-        return values[match.group(1)]  # KeyError on a typo in a template: fail loudly
-
-    return re.sub(r"\{\{(\w+)\}\}", sub, text)
-
-
-def _write(path: Path, text: str, mode: int) -> None:
-    """Atomically write `text` unless it is already there, with an mtime in the past.
-
-    Why the mtime: Postfix re-reads main.cf in 300 ms steps until the file is at least a second
-    old (guarding against half-edited files), which made every start ~2 s slower."""
-    try:
-        if path.read_text() == text:
-            return
-    except OSError:
-        pass
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.chmod(mode)
-    past = time.time() - 10
-    os.utime(tmp, (past, past))
-    tmp.replace(path)

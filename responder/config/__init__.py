@@ -21,11 +21,9 @@ from dotenv import load_dotenv
 
 from responder.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CONFIG_PATH = Path("config/responder.toml")
-SECURITY_MODES = ("tls", "starttls", "plain")
 SECRET_KEYS = ("password",)
-LOOPBACK_HOSTS = ("localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -267,51 +265,6 @@ def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
     raise ConfigError(key, f"unsupported setting type {hint}")  # pragma: no cover
 
 
-def validate(config: Config) -> None:
-    """Checks that cross fields; each failure names the key."""
-    for name in ("imap", "smtp"):
-        server: ServerConfig = getattr(config, name)
-        if server.security not in SECURITY_MODES:
-            raise ConfigError(f"{name}.security", f"must be one of {', '.join(SECURITY_MODES)}")
-        if not 0 < server.port < 65536:
-            raise ConfigError(f"{name}.port", f"must be 1..65535, got {server.port}")
-        if server.security == "plain" and not is_loopback(server.host):
-            raise ConfigError(
-                f"{name}.security",
-                f"plain (unencrypted) is allowed only on loopback, not {server.host}",
-            )
-        if server.timeout <= 0:
-            raise ConfigError(f"{name}.timeout", "must be positive")
-    if "@" not in config.mailbox.address:
-        raise ConfigError("mailbox.address", f"not an email address: {config.mailbox.address!r}")
-    reply = config.reply
-    from responder.language import supported
+from responder.config.validate import is_loopback, validate  # noqa: E402
 
-    unknown = [code for code in reply.languages if not supported(code)]
-    if unknown:
-        raise ConfigError(
-            "reply.languages", f"not ISO 639-1 codes lingua knows: {', '.join(unknown)}"
-        )
-    if reply.default_language not in reply.languages:
-        raise ConfigError(
-            "reply.default_language", f"{reply.default_language!r} is not in reply.languages"
-        )
-    from responder.duration import parse_duration
-
-    for queue, text in {"default": reply.default_response_time, **reply.response_time}.items():
-        try:
-            parse_duration(text)
-        except ValueError as exc:
-            raise ConfigError(f"reply.response_time.{queue}", str(exc)) from None
-    service = config.service
-    if service.poll_interval <= 0:
-        raise ConfigError("service.poll_interval", "must be positive")
-    if not 60 <= service.idle_renew <= 29 * 60:
-        raise ConfigError("service.idle_renew", "must be between 60 and 1740 seconds (RFC 2177)")
-    for key in ("batch_size", "smtp_connections", "max_attempts"):
-        if getattr(service, key) < 1:
-            raise ConfigError(f"service.{key}", "must be at least 1")
-
-
-def is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host in LOOPBACK_HOSTS
+__all__ = ["is_loopback", "validate"]

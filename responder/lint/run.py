@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from responder.config import Config
-from responder.lint_checks import Problem
-from responder.lint_phrases import PHRASE_DIR
-from responder.lint_walk import Linter
-from responder.route import load_router
+from responder.lint.checks import Problem
+from responder.lint.phrases import PHRASE_DIR
+from responder.lint.walk import Linter
+from responder.pipeline.route import load_router
 
 __all__ = ["DEFAULT_QUEUES", "Problem", "configured_queues", "lint_templates", "main"]
 

@@ -24,17 +24,18 @@ from typing import TextIO
 from tenacity import Retrying, retry_if_exception_type, wait_exponential, wait_random
 
 from responder.config import Config
-from responder.conversation import History, normalize_subject
 from responder.errors import ResponderError, TransientError
-from responder.filing import Filer, Plan
-from responder.imap import Mailbox
-from responder.ledger import Ledger, NewMessage, Record
-from responder.outbox import Outbox
-from responder.parse import parse
-from responder.pipeline import Decision, Pipeline
-from responder.retry import interruptible_sleep, log_retry
-from responder.smtp import SenderPool
-from responder.systemd import Notifier
+from responder.pipeline.decide import Decision, Pipeline
+from responder.pipeline.parse import parse
+from responder.pipeline.threads import normalize_subject
+from responder.service.conversation import History
+from responder.service.filing import Filer, Plan
+from responder.service.imap import Mailbox
+from responder.service.ledger import Ledger, NewMessage, Record
+from responder.service.outbox import Outbox
+from responder.service.retry import interruptible_sleep, log_retry
+from responder.service.smtp import SenderPool
+from responder.service.systemd import Notifier
 
 log = logging.getLogger("responder")
 RECONNECT_CAP = 5.0  # seconds between IMAP reconnection attempts, at most
@@ -308,7 +309,7 @@ def configure_logging(level: str) -> None:
 def run(config: Config, once: bool = False) -> int:
     """`responder run`: lint the templates, take the state lock, serve until SIGTERM."""
     configure_logging(config.service.log_level)
-    from responder.preflight import require_valid_templates
+    from responder.lint.preflight import require_valid_templates
 
     require_valid_templates(config)
     state_dir = config.state_dir()

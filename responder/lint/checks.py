@@ -1,4 +1,4 @@
-"""The linter's state and what it checks in rendered text (see responder/lint.py).
+"""The linter's state and what it checks in rendered text (see responder/lint/run.py).
 
 `LinterBase` keeps the problems found (one per file, line and rule), the
 template sources and their parse trees, and reads what a customer would
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from jinja2 import nodes
 
-from responder.lint_phrases import PhraseBook, lint_fold, split_sentences
-from responder.lint_render import (
+from responder.lint.phrases import PhraseBook, lint_fold, split_sentences
+from responder.lint.rendering import (
     EMPTY_QUOTES,
     EMPTY_QUOTES_SOURCE,
     PLACEHOLDER,
@@ -27,8 +27,8 @@ from responder.lint_render import (
     sample,
     static_issues,
 )
-from responder.lint_source import clean_source, closest_line, html_text, line_of, locate, shown
-from responder.render import TemplateSet
+from responder.lint.source import clean_source, closest_line, html_text, line_of, locate, shown
+from responder.pipeline.render import TemplateSet
 
 MISSING = {
     "apology": "no apology: say sorry, simply and without justifying",

@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from responder.config import FoldersConfig
-from responder.imap import Mailbox
-from responder.ledger import Ledger
+from responder.service.imap import Mailbox
+from responder.service.ledger import Ledger
 
 
 @dataclass

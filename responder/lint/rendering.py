@@ -21,7 +21,12 @@ from jinja2 import meta, nodes
 from jinja2 import sandbox as jinja_sandbox
 from jinja2.exceptions import SecurityError
 
-from responder.render import ReplyContext, TemplateSet, localized_duration, localized_moment
+from responder.pipeline.render import (
+    ReplyContext,
+    TemplateSet,
+    localized_duration,
+    localized_moment,
+)
 
 SAMPLE_NAME = "Alex Morgan"
 SAMPLE_ADDRESS = "alex.morgan@example.test"

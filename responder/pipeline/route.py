@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from responder.errors import ConfigError
-from responder.textnorm import fold, keyword_pattern
+from responder.pipeline.textnorm import fold, keyword_pattern
 
 FALLBACK_QUEUE = "general"
 _QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")

@@ -21,8 +21,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from typing import Any
 
-from responder.htmltext import html_to_text
-from responder.quotes import split_new_text
+from responder.pipeline.htmltext import html_to_text
+from responder.pipeline.quotes import split_new_text
 
 MAX_PARSE_BYTES = 4 * 1024 * 1024
 MAX_HEADER_CHARS = 4096

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from responder.config import Config
 from responder.errors import ResponderError
-from responder.pipeline import Pipeline
+from responder.pipeline.decide import Pipeline
 
 SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Content-Language")
 

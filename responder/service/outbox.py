@@ -24,9 +24,9 @@ from tenacity import (
 )
 
 from responder.errors import PermanentError, TransientError
-from responder.ledger import Ledger
-from responder.retry import log_retry
-from responder.smtp import SenderPool
+from responder.service.ledger import Ledger
+from responder.service.retry import log_retry
+from responder.service.smtp import SenderPool
 
 log = logging.getLogger("responder")
 SEND_ATTEMPTS = 3

@@ -14,13 +14,12 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-from responder import language
 from responder.config import Config
-from responder.conversation import History
-from responder.duration import parse_duration
-from responder.guard import GuardContext, judge
-from responder.parse import ParsedMessage, parse
-from responder.render import (
+from responder.config.duration import parse_duration
+from responder.pipeline import language
+from responder.pipeline.guard import GuardContext, judge
+from responder.pipeline.parse import ParsedMessage, parse
+from responder.pipeline.render import (
     Reply,
     ReplyContext,
     TemplateSet,
@@ -29,7 +28,8 @@ from responder.render import (
     localized_moment,
     render_reply,
 )
-from responder.route import MessageFacts, Router, load_router
+from responder.pipeline.route import MessageFacts, Router, load_router
+from responder.pipeline.threads import ConversationHistory
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
 REFERENCE_LENGTH = 8
@@ -103,7 +103,7 @@ class Pipeline:
         message: ParsedMessage,
         *,
         now: datetime | None = None,
-        history: History | None = None,
+        history: ConversationHistory | None = None,
         force_language: str | None = None,
         force_queue: str | None = None,
     ) -> Decision:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from responder.config import Config
 from responder.errors import ResponderError
-from responder.imap import Mailbox
-from responder.preflight import template_problems
-from responder.smtp import Sender
+from responder.lint.preflight import template_problems
+from responder.service.imap import Mailbox
+from responder.service.smtp import Sender
 
 CAPABILITIES = ("IDLE", "MOVE", "SPECIAL-USE", "UIDPLUS", "MULTIAPPEND")
 

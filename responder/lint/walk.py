@@ -12,10 +12,10 @@ import tomllib
 
 from babel import Locale, UnknownLocaleError
 
-from responder.lint_checks import LinterBase
-from responder.lint_phrases import PhraseBook, PhraseListError, load_phrasebook
-from responder.lint_render import static_issues
-from responder.lint_source import scan_source
+from responder.lint.checks import LinterBase
+from responder.lint.phrases import PhraseBook, PhraseListError, load_phrasebook
+from responder.lint.rendering import static_issues
+from responder.lint.source import scan_source
 
 REQUIRED = ("ack", "priority", "subject")
 # Optional, but once the default language has one every language needs it: a missing one

@@ -10,50 +10,18 @@ acknowledgment and go to the conversation's queue.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
-from dataclasses import dataclass
 
 from responder.config import LimitsConfig
-from responder.ledger import Ledger
-from responder.parse import ParsedMessage
-from responder.textnorm import fold
-
-# Reply/forward prefixes of the shipped languages and common clients, repeated and
-# bracketed: "Re: AW: Fwd[2]: RV:" — all go.
-_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|sv|vs|antw|antwoord|antwort|rv|r|ref|réf|rif|enc|fw|fwd|wg|tr|doorst|"
-    r"odp|res|resp|ynt|vb|vl|atb|tr|trans|fs|wtr)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*"
-    r"|\[(?!#)[^\]]{0,40}\]\s*)",
-    re.IGNORECASE,
+from responder.pipeline.parse import ParsedMessage
+from responder.pipeline.threads import (
+    REFERENCE_TAG,
+    Consultation,
+    Thread,
+    normalize_subject,
 )
-REFERENCE_TAG = re.compile(r"\[#([A-Z2-9]{6,12})\]")
-
-
-def normalize_subject(subject: str) -> str:
-    """The subject a conversation is known by: no prefixes, no reference tag, folded, single-spaced."""
-    text = REFERENCE_TAG.sub(" ", subject)
-    previous = None
-    while previous != text:
-        previous = text
-        text = _PREFIX.sub("", text, count=1)
-    return " ".join(fold(text).split())
-
-
-@dataclass(frozen=True)
-class Thread:
-    conversation: str  # the reference of its first message
-    queue: str
-    priority: bool
-
-
-@dataclass(frozen=True)
-class Consultation:
-    """What history says about a message the guard would let us answer."""
-
-    thread: Thread | None  # the conversation it continues, if any
-    cap: str | None  # sender-cap | global-cap | None: whether one more reply would exceed a cap
+from responder.service.ledger import Ledger
 
 
 class History:

@@ -25,7 +25,7 @@ from imapclient import exceptions as imap_errors
 from responder.config import ServerConfig
 from responder.errors import PermanentError, TransientError
 
-log = logging.getLogger("responder.imap")
+log = logging.getLogger("responder.service.imap")
 NEW_MAIL = (b"EXISTS", b"RECENT")
 IDLE_SLICE = 1.0  # seconds: how quickly a stop request or a watchdog ping is noticed while idling
 

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 
 from responder.config import ServerConfig
 from responder.errors import PermanentError, TransientError
-from responder.imap import tls_context
+from responder.service.imap import tls_context
 
-log = logging.getLogger("responder.smtp")
+log = logging.getLogger("responder.service.smtp")
 STALE_AFTER = 5.0  # seconds idle after which a kept-open session is checked with NOOP before use
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from responder.lint_phrases import PhraseBook, lint_fold, split_sentences
+from responder.lint.phrases import PhraseBook, lint_fold, split_sentences
 
 VARIABLE_STAND_IN = "_"
 MAX_SHOWN = 160

@@ -1,0 +1,63 @@
+"""Validation at load: every value is checked once, and a bad one is one line naming its key."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lingua import IsoCode639_1
+
+from responder.config.duration import parse_duration
+from responder.errors import ConfigError
+
+SECURITY_MODES = ("tls", "starttls", "plain")
+
+if TYPE_CHECKING:
+    from responder.config import Config, ServerConfig
+
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def validate(config: Config) -> None:
+    """Checks that cross fields; each failure names the key."""
+    for name in ("imap", "smtp"):
+        server: ServerConfig = getattr(config, name)
+        if server.security not in SECURITY_MODES:
+            raise ConfigError(f"{name}.security", f"must be one of {', '.join(SECURITY_MODES)}")
+        if not 0 < server.port < 65536:
+            raise ConfigError(f"{name}.port", f"must be 1..65535, got {server.port}")
+        if server.security == "plain" and not is_loopback(server.host):
+            raise ConfigError(
+                f"{name}.security",
+                f"plain (unencrypted) is allowed only on loopback, not {server.host}",
+            )
+        if server.timeout <= 0:
+            raise ConfigError(f"{name}.timeout", "must be positive")
+    if "@" not in config.mailbox.address:
+        raise ConfigError("mailbox.address", f"not an email address: {config.mailbox.address!r}")
+    reply = config.reply
+    unknown = [code for code in reply.languages if not hasattr(IsoCode639_1, code.upper())]
+    if unknown:
+        raise ConfigError(
+            "reply.languages", f"not ISO 639-1 codes lingua knows: {', '.join(unknown)}"
+        )
+    if reply.default_language not in reply.languages:
+        raise ConfigError(
+            "reply.default_language", f"{reply.default_language!r} is not in reply.languages"
+        )
+    for queue, text in {"default": reply.default_response_time, **reply.response_time}.items():
+        try:
+            parse_duration(text)
+        except ValueError as exc:
+            raise ConfigError(f"reply.response_time.{queue}", str(exc)) from None
+    service = config.service
+    if service.poll_interval <= 0:
+        raise ConfigError("service.poll_interval", "must be positive")
+    if not 60 <= service.idle_renew <= 29 * 60:
+        raise ConfigError("service.idle_renew", "must be between 60 and 1740 seconds (RFC 2177)")
+    for key in ("batch_size", "smtp_connections", "max_attempts"):
+        if getattr(service, key) < 1:
+            raise ConfigError(f"service.{key}", "must be at least 1")
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in LOOPBACK_HOSTS
