@@ -88,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from responder.service.loop import run
+    from responder.service.daemon import run
 
     return run(_load_config(args), once=args.once)
 

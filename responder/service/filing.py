@@ -8,12 +8,16 @@ folder (spam to its own); nothing is ever deleted. Priority mail is
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from responder.config import FoldersConfig
+from responder.errors import CommandRefused
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger
+
+log = logging.getLogger("responder")
 
 
 @dataclass
@@ -48,21 +52,34 @@ class Filer:
             flags.append(f"#{reference}")
         return flags
 
-    def file(self, plans: list[Plan]) -> None:
-        """Flag, then move each group of messages to its folder; then note them filed.
+    def file(self, plans: list[Plan]) -> list[tuple[Plan, str]]:
+        """Flag, then move each group of messages to its folder; note the moved ones filed.
 
-        One STORE per distinct flag (a queue name is shared by many messages), one
-        MOVE per folder: the IMAP round trips of a batch do not grow with its size.
+        One STORE per distinct flag (a queue name is shared by many messages), one MOVE per
+        folder: the IMAP round trips of a batch do not grow with its size. A folder the server
+        refuses costs only its own messages: they are returned with the reason, the rest are
+        filed. A refused flag costs nothing (flags help agents; the folder is what matters).
         """
         by_flag: dict[str, list[int]] = defaultdict(list)
-        by_folder: dict[str, list[int]] = defaultdict(list)
+        by_folder: dict[str, list[Plan]] = defaultdict(list)
         for plan in plans:
-            by_folder[plan.folder].append(plan.uid)
+            by_folder[plan.folder].append(plan)
             for flag in plan.flags:
                 by_flag[flag].append(plan.uid)
         for flag, uids in by_flag.items():
-            self.mailbox.add_flags(uids, [flag])
-        for folder, uids in by_folder.items():
-            self.mailbox.move(uids, folder)
+            try:
+                self.mailbox.add_flags(uids, [flag])
+            except CommandRefused as exc:
+                log.warning("flag %s not set on %d message(s): %s", flag, len(uids), exc)
+        refused: list[tuple[Plan, str]] = []
+        filed: list[str] = []
+        for folder, group in by_folder.items():
+            try:
+                self.mailbox.move([plan.uid for plan in group], folder)
+            except CommandRefused as exc:
+                refused += [(plan, f"cannot file to {folder}: {exc}") for plan in group]
+                continue
+            filed += [plan.key for plan in group if plan.key]
         with self.ledger.transaction():
-            self.ledger.mark_filed([plan.key for plan in plans if plan.key])
+            self.ledger.mark_filed(filed)
+        return refused

@@ -23,10 +23,12 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from responder.config import ServerConfig
-from responder.errors import PermanentError, TransientError
+from responder.errors import CommandRefused, PermanentError, TransientError
 
 log = logging.getLogger("responder.service.imap")
 NEW_MAIL = (b"EXISTS", b"RECENT")
+# RFC 5530 response codes that say "not now" rather than "not this": worth a retry.
+_TRY_AGAIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]")
 IDLE_SLICE = 1.0  # seconds: how quickly a stop request or a watchdog ping is noticed while idling
 
 
@@ -56,7 +58,10 @@ def translated_errors(endpoint: str, action: str) -> Iterator[None]:
             f"IMAP {endpoint}: {action}: {_text(exc) or type(exc).__name__}"
         ) from None
     except imap_errors.IMAPClientError as exc:
-        raise TransientError(f"IMAP {endpoint}: {action}: {_text(exc)}") from None
+        text = _text(exc)
+        if any(code in text.upper() for code in _TRY_AGAIN_CODES):
+            raise TransientError(f"IMAP {endpoint}: {action}: {text}") from None
+        raise CommandRefused(f"IMAP {endpoint}: {action}: refused: {text}") from None
 
 
 def _text(exc: BaseException) -> str:
