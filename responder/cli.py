@@ -1,4 +1,4 @@
-"""`responder` command line: inspect, preview, check, lint, run, demo.
+"""`responder` command line: inspect, preview, check, lint, run, requeue, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -93,6 +93,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(_load_config(args), once=args.once)
 
 
+def cmd_requeue(args: argparse.Namespace) -> int:
+    from responder.commands.requeue import requeue
+
+    return requeue(_load_config(args), args.keys, args.failed, args.uncertain)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from responder.devstack.demo import demo
 
@@ -133,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    requeue = add("requeue", cmd_requeue, "send failed or uncertain acknowledgments again")
+    requeue.add_argument("keys", nargs="*", metavar="KEY", help="ledger keys of acknowledgments")
+    requeue.add_argument("--failed", action="store_true", help="every acknowledgment refused (5xx)")
+    requeue.add_argument(
+        "--uncertain", action="store_true", help="every acknowledgment whose delivery is uncertain"
+    )
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )

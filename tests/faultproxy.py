@@ -37,6 +37,7 @@ class Fault:
     delay: float = 0.0  # for `delay`
     times: int = 1  # how many times it fires (ignored when `seconds` is set)
     seconds: float = 0.0  # fire on every occurrence for this long after the first
+    match: str = ""  # only command lines containing this text (e.g. a folder name)
     fired: int = 0
     first_fired: float = 0.0
 
@@ -54,9 +55,23 @@ class Fault:
 class FaultProxy:
     """Listens on a free loopback port and forwards to `upstream_port`, failing on cue."""
 
-    def __init__(self, upstream_port: int, protocol: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        protocol: str,
+        host: str = "127.0.0.1",
+        hide_capabilities: tuple[str, ...] = (),
+        fake_auth: bool = False,
+    ) -> None:
+        """`hide_capabilities`: IMAP capabilities to strip from what the server advertises (to
+        exercise fallbacks such as COPY + EXPUNGE without MOVE). `fake_auth`: advertise SMTP
+        AUTH and answer it here (235), so the AUTH step exists to fail on."""
         assert protocol in ("imap", "smtp")
         self.protocol = protocol
+        self.hide = [
+            re.compile(rb" " + name.encode() + rb"(?=[ \]\r])") for name in hide_capabilities
+        ]
+        self.fake_auth = fake_auth
         self.upstream = (host, upstream_port)
         self._listener = socket.create_server((host, 0))
         self.port: int = self._listener.getsockname()[1]
@@ -82,10 +97,12 @@ class FaultProxy:
         self._closing = True
         self._listener.close()
 
-    def _take(self, cue: str) -> Fault | None:
+    def _take(self, cue: str, line: bytes = b"") -> Fault | None:
         with self._lock:
             self.seen[cue] = self.seen.get(cue, 0) + 1
             for fault in self._faults:
+                if fault.match and fault.match.encode() not in line:
+                    continue
                 if fault.cue == cue and fault.live():
                     fault.fire()
                     return fault
@@ -133,9 +150,27 @@ class FaultProxy:
             if not data or link.drop_server_reply:
                 link.cut()
                 return
+            data = self._rewrite(link, data)
             if not _send(link.client, data):
                 link.cut()
                 return
+
+    def _rewrite(self, link: _Link, data: bytes) -> bytes:
+        if self.protocol == "imap" and self.hide and b"CAPABILITY" in data:
+            for pattern in self.hide:
+                data = pattern.sub(b"", data)
+        if (
+            self.protocol == "smtp"
+            and self.fake_auth
+            and link.ehlo_sent
+            and data.startswith(b"250")
+        ):
+            link.ehlo_sent = False
+            first, _, rest = data.partition(b"\r\n")
+            data = first.replace(b"250 ", b"250-", 1) + b"\r\n250-AUTH PLAIN LOGIN\r\n" + rest
+            if not rest:
+                data = first.replace(b"250 ", b"250-", 1) + b"\r\n250 AUTH PLAIN LOGIN\r\n"
+        return data
 
     def _client_to_server(self, link: _Link) -> None:
         buffer = b""
@@ -172,6 +207,9 @@ class FaultProxy:
                     fault = self._take("EOD")
                     if fault and fault.action == "delay":
                         time.sleep(fault.delay)
+                    if fault and fault.action == "reply":  # answer for a server that gave up
+                        _send(link.client, fault.reply.encode() + b"\r\n")
+                        return link.cut()
                     if fault and fault.action == "drop":
                         link.drop_server_reply = True  # the server gets the mail, we hear nothing
                     if not _send(link.server, body):
@@ -201,7 +239,7 @@ class FaultProxy:
             if not match:
                 return "forward"
             cue, tag = match.group("verb").decode().upper(), match.group("tag")
-            fault = self._take(cue)
+            fault = self._take(cue, line)
             if fault is None:
                 return "forward"
             if fault.action == "drop":
@@ -214,8 +252,13 @@ class FaultProxy:
             return "swallow"
         word = line.split(b" ", 1)[0].strip().upper().decode(errors="replace")
         cue = "EHLO" if word == "HELO" else word
-        fault = self._take(cue)
+        fault = self._take(cue, line)
+        if cue == "EHLO":
+            link.ehlo_sent = True
         if fault is None:
+            if cue == "AUTH" and self.fake_auth:
+                _send(link.client, b"235 2.7.0 Authentication successful\r\n")
+                return "swallow"
             return "forward"
         if fault.action == "drop":
             return "cut"
@@ -231,6 +274,7 @@ class _Link:
         self.client = client
         self.server = server
         self.drop_server_reply = False
+        self.ehlo_sent = False
 
     def cut(self) -> None:
         for sock in (self.client, self.server):

@@ -16,6 +16,7 @@ from responder.config import FoldersConfig
 from responder.errors import CommandRefused
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger
+from responder.service.lookup import message_ids_in
 
 log = logging.getLogger("responder")
 
@@ -29,6 +30,8 @@ class Plan:
     folder: str
     flags: list[str] = field(default_factory=list)
     ack: tuple[str, bytes] | None = None  # (recipient, bytes) of a newly recorded acknowledgment
+    message_id: str | None = None  # "<…>": to look for it in `folder` before copying it again
+    again: bool = False  # an earlier attempt to file it may have got as far as the COPY
 
 
 class Filer:
@@ -75,7 +78,7 @@ class Filer:
         filed: list[str] = []
         for folder, group in by_folder.items():
             try:
-                self.mailbox.move([plan.uid for plan in group], folder)
+                self._move(group, folder)
             except CommandRefused as exc:
                 refused += [(plan, f"cannot file to {folder}: {exc}") for plan in group]
                 continue
@@ -83,3 +86,17 @@ class Filer:
         with self.ledger.transaction():
             self.ledger.mark_filed(filed)
         return refused
+
+    def _move(self, group: list[Plan], folder: str) -> None:
+        """MOVE is atomic; COPY + EXPUNGE is not: a COPY whose answer was lost, or an EXPUNGE
+        that never came, leaves the message in both places. Before copying a message again,
+        look for it in the folder; if it is there, only remove it from the INBOX."""
+        uids = [plan.uid for plan in group]
+        ids = [p.message_id for p in group if p.again and p.message_id]
+        if self.mailbox.has("MOVE") or not ids:
+            self.mailbox.move(uids, folder)
+            return
+        present = message_ids_in(self.mailbox, folder, ids)
+        there = [p.uid for p in group if p.again and p.message_id in present]
+        self.mailbox.move([uid for uid in uids if uid not in there], folder)
+        self.mailbox.discard(there)

@@ -231,13 +231,14 @@ class Mailbox:
 
         def copy_delete(client: IMAPClient) -> None:
             client.copy(uids, folder)
-            client.add_flags(uids, [b"\\Deleted"], silent=True)
-            if client.has_capability("UIDPLUS"):
-                client.uid_expunge(uids)
-            else:
-                client.expunge()
+            _delete(client, uids)
 
         self._call(f"copy to {folder}", copy_delete)
+
+    def discard(self, uids: Sequence[int]) -> None:
+        """Remove messages from the INBOX that are already filed (a COPY that did happen)."""
+        if uids:
+            self._call("expunge", lambda c: _delete(c, uids))
 
     def append(self, folder: str, messages: Sequence[bytes]) -> None:
         """Store copies (our sent acknowledgments), as one MULTIAPPEND when the server allows."""
@@ -315,6 +316,14 @@ class Mailbox:
             time.sleep(min(IDLE_SLICE, max(0.0, deadline - time.monotonic())))
         self._call("noop", lambda c: c.noop())
         return True
+
+
+def _delete(client: IMAPClient, uids: Sequence[int]) -> None:
+    client.add_flags(uids, [b"\\Deleted"], silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        client.expunge()
 
 
 def _keepalive(client: IMAPClient) -> None:

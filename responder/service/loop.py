@@ -214,12 +214,19 @@ class Service:
         """Messages the server would not file stay in the INBOX, counted; at the limit they
         go to Quarantine (and if even that is refused, they stay, and the log says why)."""
         self._retry_soon()
+        for why in dict.fromkeys(why for _, why in refused):  # one line per reason, not per uid
+            count = sum(1 for _, reason in refused if reason == why)
+            log.error("%d message(s) left in the INBOX for now: %s", count, why)
         with self.ledger.transaction():
             quarantine = [
                 plan
                 for failed, why in refused
                 if failed.folder != self.config.folders.quarantine
-                if (plan := self.recorder.failed(self.mailbox.uidvalidity, failed.uid, why))
+                if (
+                    plan := self.recorder.failed(
+                        self.mailbox.uidvalidity, failed.uid, why, quiet=True
+                    )
+                )
             ]
         for plan, why in self.filer.file(quarantine):
             log.error("uid %d: cannot even be quarantined, left in the INBOX: %s", plan.uid, why)

@@ -208,7 +208,7 @@ class Outbox:
 
     def _relay_down(self, error: BaseException) -> None:
         self._outages += 1
-        wait = self._backoff(self._outages - 1, OUTAGE_RETRY_CAP)
+        wait = self._backoff(self._outages - 1, OUTAGE_RETRY_CAP, base=1.0)
         self.paused_until = max(self.paused_until, time.time() + wait)
         if self.outage_since is None:
             self.outage_since = time.time()
@@ -230,5 +230,5 @@ class Outbox:
             self._journaled.clear()
 
     @staticmethod
-    def _backoff(exponent: int, cap: float) -> float:
-        return float(min(cap, 2.0 * 2 ** min(exponent, 10)) * random.uniform(0.8, 1.2))
+    def _backoff(exponent: int, cap: float, base: float = 2.0) -> float:
+        return float(min(cap, base * 2 ** min(exponent, 10)) * random.uniform(0.8, 1.2))

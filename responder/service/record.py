@@ -43,10 +43,11 @@ class Recorder:
             self.ledger.db.execute("RELEASE message")
             return self.failed(uidvalidity, uid, f"processing failed: {type(exc).__name__}: {exc}")
 
-    def failed(self, uidvalidity: int, uid: int, why: str) -> Plan | None:
+    def failed(self, uidvalidity: int, uid: int, why: str, quiet: bool = False) -> Plan | None:
         """Count a failure at one message; at the limit, plan its way to Quarantine."""
         attempts = self.ledger.note_failure(uidvalidity, uid, why)
-        log.error("uid %d: %s (attempt %d)", uid, why, attempts)
+        if not quiet:
+            log.error("uid %d: %s (attempt %d)", uid, why, attempts)
         if attempts < self.config.service.max_attempts:
             return None
         log.error(
@@ -67,7 +68,7 @@ class Recorder:
                 uid,
                 known.decision,
             )
-            return self._plan_for(uid, known)
+            return self._plan_for(uid, known, message.message_id)
         decision = self.pipeline.decide_parsed(message, history=self.history)
         record = self._new_message(uidvalidity, uid, decision)
         self.ledger.record(record)
@@ -137,10 +138,10 @@ class Recorder:
             respond_by=decision.respond_by.timestamp() if decision.respond_by else None,
         )
 
-    def _plan_for(self, uid: int, known: Record) -> Plan:
+    def _plan_for(self, uid: int, known: Record, message_id: str | None) -> Plan:
         folder = known.folder or self.filer.folder_for(known.decision, known.reason, known.queue)
         flags = self.filer.flags_for(known.decision, known.queue, known.priority, known.reference)
-        return Plan(uid, known.key, folder, flags)
+        return Plan(uid, known.key, folder, flags, message_id=message_id, again=not known.filed)
 
     def _log_decision(self, uid: int, decision: Decision) -> None:
         verdict = "acknowledge" if decision.auto_reply else f"no acknowledgment ({decision.reason})"

@@ -8,15 +8,13 @@ Message-ID, before anything is appended again.
 from __future__ import annotations
 
 import logging
-import re
 
 from responder.errors import CommandRefused, TransientError
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger
+from responder.service.lookup import message_ids_in
 
 log = logging.getLogger("responder")
-_MESSAGE_ID = re.compile(rb"<[^<>\s]+>")
-SEARCH_CHUNK = 25  # Message-IDs per SEARCH (an OR chain): short commands, few round trips
 
 
 class SentCopier:
@@ -36,7 +34,7 @@ class SentCopier:
             self.folder = self.mailbox.sent_folder(self.configured_folder)
         present: set[str] = set()
         if self._must_look:
-            present = self.present(self.folder, [mid for _, mid, _ in copies])
+            present = message_ids_in(self.mailbox, self.folder, [mid for _, mid, _ in copies])
         missing = [raw for _, mid, raw in copies if mid not in present]
         try:
             self.mailbox.append(self.folder, missing)
@@ -46,38 +44,3 @@ class SentCopier:
         self._must_look = False
         with self.ledger.transaction():
             self.ledger.mark_copied([key for key, _, _ in copies])
-
-    def present(self, folder: str, message_ids: list[str]) -> set[str]:
-        """Which of these Message-IDs the folder already holds (the INBOX stays selected)."""
-        found: set[str] = set()
-        self.mailbox.ensure_folder(folder)
-        for start in range(0, len(message_ids), SEARCH_CHUNK):
-            chunk = message_ids[start : start + SEARCH_CHUNK]
-            found |= self._search(folder, chunk)
-        return found
-
-    def _search(self, folder: str, message_ids: list[str]) -> set[str]:
-        criteria: list[str] = []
-        for index, message_id in enumerate(message_ids):
-            if index < len(message_ids) - 1:
-                criteria.append("OR")
-            criteria += ["HEADER", "Message-ID", message_id]
-
-        def look(client):  # type: ignore[no-untyped-def]
-            client.select_folder(folder, readonly=True)
-            try:
-                uids = client.search(criteria)
-                headers = (
-                    client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]) if uids else {}
-                )
-            finally:
-                client.select_folder(self.mailbox.inbox)
-            return headers
-
-        fetched = self.mailbox._call(f"search {folder}", look)
-        found: set[str] = set()
-        for item in fetched.values():
-            for value in item.values():
-                if isinstance(value, bytes):
-                    found.update(match.decode() for match in _MESSAGE_ID.findall(value))
-        return found & set(message_ids)
