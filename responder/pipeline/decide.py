@@ -17,6 +17,8 @@ from typing import Any
 from responder.config import Config
 from responder.config.duration import parse_duration
 from responder.pipeline import language
+from responder.pipeline.authres import forged_sender
+from responder.pipeline.echo import safe_name, safe_subject
 from responder.pipeline.guard import GuardContext, judge
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
@@ -126,6 +128,8 @@ class Pipeline:
         if force_queue:
             route = replace(route, queue=force_queue, rule="forced")
         reason = verdict.reason
+        if reason is None and forged_sender(message, self.config.mailbox.trusted_authserv_ids):
+            reason = "unauthenticated"  # filed for a human, never answered
         conversation = reference_for(message.key)
         follow_up = False
         if history is not None and reason is None:
@@ -181,9 +185,11 @@ class Pipeline:
         target = message.reply_target[0]
         reply_language = self.templates.reply_language(decision.language)
         context = ReplyContext(
-            customer_name=target.name or (message.senders[0].name if message.senders else ""),
+            customer_name=safe_name(
+                target.name or (message.senders[0].name if message.senders else "")
+            ),
             customer_address=target.address,
-            subject=message.subject,
+            subject=safe_subject(message.subject),
             queue=decision.queue,
             queue_name=self.templates.queue_name(reply_language, decision.queue),
             reference=decision.reference,
