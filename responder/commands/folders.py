@@ -6,6 +6,8 @@ have, a quota) would otherwise surface only when the first message is filed ther
 
 from __future__ import annotations
 
+import functools
+
 from imapclient import IMAPClient
 
 from responder.config import Config
@@ -35,9 +37,7 @@ def check_folders(config: Config, mailbox: Mailbox) -> list[str]:
     for folder in configured_folders(config, mailbox):
         try:
             mailbox.ensure_folder(folder)
-            mailbox._call(
-                f"examine {folder}", lambda c, f=folder: c.select_folder(f, readonly=True)
-            )
+            mailbox._call(f"examine {folder}", functools.partial(_examine, folder))
         except ResponderError as exc:
             failures.append(f"folder {folder!r}: {exc}")
     if mailbox.connected:
