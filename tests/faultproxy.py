@@ -8,6 +8,8 @@ its reply reaches us). Actions:
 
 - `drop`: cut both connections (the command never reaches the server; at `EOD` the server
   has the mail and we never hear its answer);
+- `drop-after` (IMAP): pass the command on, then cut when its tagged answer comes: the
+  server did it (MOVE, APPEND, COPY…) and we never hear so;
 - `reply`: answer in the server's place (IMAP `tag NO …`, or an SMTP reply line such as
   `550 5.4.5 Daily user sending quota exceeded`), the server never sees the command;
 - `delay`: hold the command for some seconds, then pass it on.
@@ -150,6 +152,12 @@ class FaultProxy:
             if not data or link.drop_server_reply:
                 link.cut()
                 return
+            if link.cut_on_tag and (
+                data.startswith(link.cut_on_tag) or b"\r\n" + link.cut_on_tag in data
+            ):
+                time.sleep(0.2)  # let the server finish what it answered about
+                link.cut()
+                return
             data = self._rewrite(link, data)
             if not _send(link.client, data):
                 link.cut()
@@ -244,6 +252,9 @@ class FaultProxy:
                 return "forward"
             if fault.action == "drop":
                 return "cut"
+            if fault.action == "drop-after":
+                link.cut_on_tag = tag + b" "
+                return "forward"
             if fault.action == "delay":
                 time.sleep(fault.delay)
                 return "forward"
@@ -275,6 +286,7 @@ class _Link:
         self.server = server
         self.drop_server_reply = False
         self.ehlo_sent = False
+        self.cut_on_tag = b""
 
     def cut(self) -> None:
         for sock in (self.client, self.server):

@@ -22,8 +22,10 @@ pytestmark = pytest.mark.stack
 DROP = {"action": "drop"}
 NO = {"action": "reply", "reply": "[SERVERBUG] injected refusal"}
 SLOW = {"action": "delay", "delay": 2.0}
+AFTER = {"action": "drop-after"}  # the server did it; we never hear so
 
 IMAP_CASES = [
+    *[(verb, "drop-after") for verb in ("STORE", "MOVE", "APPEND")],
     *[
         (verb, kind)
         for verb in ("FETCH", "STORE", "MOVE", "APPEND", "IDLE")
@@ -88,17 +90,17 @@ def _desk(
 def test_imap_fault(desks: dict[str, FaultyDesk], verb: str, kind: str) -> None:
     desk = _desk(desks)
     desk.clear()
-    desk.imap.arm(Fault(verb, **{"drop": DROP, "no": NO, "delay": SLOW}[kind]))
+    desk.imap.arm(Fault(verb, **{"drop": DROP, "no": NO, "delay": SLOW, "drop-after": AFTER}[kind]))
     expected = desk.deliver(f"imap {verb} {kind}")
     desk.check_invariants(len(expected), desk.settle(expected))
 
 
 @pytest.mark.parametrize("verb", ["COPY", "EXPUNGE"])
-@pytest.mark.parametrize("kind", ["drop", "no"])
+@pytest.mark.parametrize("kind", ["drop", "no", "drop-after"])
 def test_imap_fault_without_move(desks: dict[str, FaultyDesk], verb: str, kind: str) -> None:
     desk = _desk(desks, "nomove", hide=("MOVE",))
     desk.clear()
-    desk.imap.arm(Fault(verb, **{"drop": DROP, "no": NO}[kind]))
+    desk.imap.arm(Fault(verb, **{"drop": DROP, "no": NO, "drop-after": AFTER}[kind]))
     expected = desk.deliver(f"imap {verb} {kind} without MOVE")
     desk.check_invariants(len(expected), desk.settle(expected))
 
