@@ -28,3 +28,12 @@ class TransientError(ResponderError):
 
 class PermanentError(ResponderError):
     """A failure a retry will not fix (bad credentials, 5xx, missing capability)."""
+
+
+class ReauthorizationNeeded(TransientError):
+    """An OAuth grant is revoked or expired, or the server refuses fresh tokens: a human must act.
+
+    Transient so the service stays up (status and health checks can say why) and recovers by
+    itself once the grant is fixed; the token source retries its identity provider only rarely,
+    and the condition is logged once, not on every attempt.
+    """

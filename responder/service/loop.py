@@ -28,6 +28,7 @@ from responder.errors import ResponderError, TransientError
 from responder.pipeline.decide import Decision, Pipeline
 from responder.pipeline.parse import parse
 from responder.pipeline.threads import normalize_subject
+from responder.service import auth
 from responder.service.conversation import History
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
@@ -49,6 +50,7 @@ class Service:
         self.config = config
         self.ledger = ledger
         self.pipeline = pipeline or Pipeline(config)
+        auth.install(config)  # OAuth token sources, one per account (none for passwords)
         self.history = History(ledger, config.limits)
         self.mailbox = Mailbox(config.imap, config.folders.inbox)
         self.notifier = Notifier()

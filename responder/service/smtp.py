@@ -19,6 +19,8 @@ from contextlib import contextmanager
 
 from responder.config import ServerConfig
 from responder.errors import PermanentError, TransientError
+from responder.service.auth import ready_provider
+from responder.service.auth.sasl import smtp_login
 from responder.service.imap import tls_context
 
 log = logging.getLogger("responder.service.smtp")
@@ -66,6 +68,7 @@ class Sender:
 
     def connect(self) -> None:
         server = self.server
+        tokens = ready_provider(server, "smtp")  # no token, no connection
         with translated_errors(self.endpoint, "connect"):
             session: smtplib.SMTP
             if server.security == "tls":
@@ -79,7 +82,9 @@ class Sender:
                 if server.security == "starttls":
                     session.starttls(context=tls_context(server))
                     session.ehlo()
-                if server.username:
+                if tokens is not None:
+                    smtp_login(session, tokens, self.endpoint)
+                elif server.username:
                     session.login(server.username, server.password)
             except BaseException:
                 session.close()
