@@ -23,7 +23,7 @@ class LocalSession(requests.Session):
         self.idp_url = idp_url.rstrip("/")
         self.seen: list[str] = []  # the URLs the library asked for, before rewriting
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         text = url.decode() if isinstance(url, bytes) else url
         self.seen.append(text)
         for real, prefix in REAL_HOSTS.items():
