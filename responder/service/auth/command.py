@@ -39,7 +39,7 @@ class CommandSource:
         if proc.returncode != 0:
             error = _last_line(proc.stderr) or f"exit status {proc.returncode}"
             permanent, why = classify(proc.stderr.decode("utf-8", "replace"))
-            detail = f" ({why})" if why and why not in error else ""
+            detail = f" ({why})" if why and why.split(":")[0] not in error else ""
             raise TokenError(f"{self.setting} failed: {error}{detail}", permanent)
         return parse_output(proc.stdout, issued, self.setting)
 
@@ -65,7 +65,10 @@ def parse_output(stdout: bytes, issued: float, setting: str) -> Token:
             raise TokenError(f"{setting} printed JSON without an access_token")
         expires: float | None = None
         if isinstance(data.get("expires_in"), int | float | str):
-            expires = issued + float(data["expires_in"])
+            try:
+                expires = issued + float(data["expires_in"])
+            except ValueError:
+                raise TokenError(f"{setting} printed an expires_in that is not a number") from None
         elif isinstance(data.get("expires_at"), int | float):
             expires = float(data["expires_at"])
         return Token(value, expires, issued)

@@ -1,0 +1,134 @@
+"""OAuth2 end to end on loopback: the real service, Dovecot's oauth2 passdb, Postfix SASL via
+Dovecot, tokens from a token_command that asks the fake identity provider."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oauthkit import SUPPORT, oauth_env, secrets_in
+from servicekit import (
+    RunningService,
+    acknowledgments,
+    customer_mail,
+    duplicates,
+    messages_by_folder,
+    wait_until,
+)
+
+pytestmark = pytest.mark.stack
+
+
+def _filed(stack: Any, subject: str) -> list[str]:
+    folders = messages_by_folder(stack, SUPPORT)
+    return [name for name, msgs in folders.items() for m in msgs if m["Subject"] == subject]
+
+
+@pytest.mark.parametrize(
+    ("mechanism", "length"), [("xoauth2", 0), ("oauthbearer", 0), ("xoauth2", 3000)]
+)
+def test_acknowledges_and_files_with_oauth(
+    oauth_stack: Any, fake_idp: Any, tmp_path: Path, mechanism: str, length: int
+) -> None:
+    env = oauth_env(fake_idp, tmp_path, mechanism, length)
+    env["RESPONDER_SERVICE_LOG_LEVEL"] = "DEBUG"  # even at DEBUG, no token and no SASL string
+    service = RunningService(oauth_stack, tmp_path, env=env)
+    subject = f"Invoice charged twice ({mechanism} {length})"
+    service.start()
+    try:
+        oauth_stack.deliver(
+            "support", customer_mail("customer1@example.test", SUPPORT, subject, "Please refund.")
+        )
+        acks = wait_until(
+            lambda: [
+                a for a in acknowledgments(oauth_stack, "customer1") if subject in str(a["Subject"])
+            ],
+            30,
+            "the acknowledgment",
+        )
+        wait_until(
+            lambda: any(f.startswith("Queues/") for f in _filed(oauth_stack, subject)), 15, "filing"
+        )
+    finally:
+        service.stop()
+    assert len(acks) == 1 and duplicates(acks) == 0
+    if length:
+        assert all(len(t) == length for t in fake_idp.tokens), "the IdP issued long tokens"
+    postfix_log = (oauth_stack.state_dir / "log" / "postfix.log").read_text()
+    assert f"sasl_method={mechanism.upper()}, sasl_username={SUPPORT}" in postfix_log
+    assert fake_idp.count("token:client_credentials") >= 2  # one for IMAP, one for SMTP
+    assert fake_idp.count("introspect") >= 2  # Dovecot checked them, for IMAP and for SMTP
+    log = service.log()
+    assert "DEBUG" in log and secrets_in(log, fake_idp) == []
+
+
+def test_token_expiring_mid_idle_is_replaced_without_loss_or_duplicate(
+    oauth_stack: Any, fake_idp: Any, tmp_path: Path
+) -> None:
+    fake_idp.ttl = 6.0  # renewed at half its life: a new IMAP connection every ~3 s
+    service = RunningService(oauth_stack, tmp_path, env=oauth_env(fake_idp, tmp_path, "xoauth2"))
+    service.start()
+    subjects = [f"Parcel {n} never arrived" for n in range(4)]
+    try:
+        for n, subject in enumerate(subjects):
+            time.sleep(2.2)  # arrivals fall before, during and after token changes
+            oauth_stack.deliver(
+                "support",
+                customer_mail(f"customer{n + 2}@example.test", SUPPORT, subject, "Where?"),
+            )
+        for n, subject in enumerate(subjects):
+            wait_until(
+                lambda n=n, subject=subject: [
+                    a
+                    for a in acknowledgments(oauth_stack, f"customer{n + 2}")
+                    if subject in str(a["Subject"])
+                ],
+                30,
+                f"acknowledgment {n}",
+            )
+        time.sleep(1.0)
+    finally:
+        service.stop()
+    log = service.log()
+    assert log.count("token about to expire, reconnecting") >= 2, log
+    for n, subject in enumerate(subjects):
+        acks = [
+            a
+            for a in acknowledgments(oauth_stack, f"customer{n + 2}")
+            if subject in str(a["Subject"])
+        ]
+        assert len(acks) == 1, f"{subject}: {len(acks)} acknowledgments"
+        assert any(f.startswith("Queues/") for f in _filed(oauth_stack, subject)), subject
+    assert "Traceback" not in log and secrets_in(log, fake_idp) == []
+
+
+def test_revoked_grant_needs_reauthorization_without_a_retry_storm(
+    oauth_stack: Any, fake_idp: Any, tmp_path: Path
+) -> None:
+    fake_idp.ttl = 4.0
+    service = RunningService(oauth_stack, tmp_path, env=oauth_env(fake_idp, tmp_path, "xoauth2"))
+    service.start()
+    try:
+        fake_idp.revoke(SUPPORT)
+        revoked_at = fake_idp.count("token:")
+        status = service.state_dir / "needs-reauthorization"
+        wait_until(status.exists, 15, "the needs-reauthorization status")
+        subject = "Mail that arrives while the grant is revoked"
+        oauth_stack.deliver(
+            "support", customer_mail("customer9@example.test", SUPPORT, subject, "Hello?")
+        )
+        time.sleep(12)  # the service loop retries every few seconds: the IdP must not notice
+        requests = fake_idp.count("token:") - revoked_at
+    finally:
+        service.stop()
+    log = service.log()
+    assert requests == 1, f"{requests} token requests after the revocation"
+    lines = [line for line in log.splitlines() if "needs re-authorization" in line]
+    assert len(lines) == 1, lines
+    assert "invalid_grant" in lines[0] and "renew the grant behind imap.token_command" in lines[0]
+    text = status.read_text()
+    assert text.count("\n") == 1 and text.startswith("needs re-authorization: ")
+    assert subject in [m["Subject"] for m in messages_by_folder(oauth_stack, SUPPORT)["INBOX"]]
+    assert "Traceback" not in log
