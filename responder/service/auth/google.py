@@ -49,8 +49,9 @@ class GoogleSource:
         try:
             self.credentials.refresh(Request(self.session) if self.session else Request())
         except google.auth.exceptions.RefreshError as exc:
-            permanent, why = classify(str(exc))
-            raise TokenError(f"google: {why or str(exc)[:200]}", permanent) from None
+            text = str(exc.args[0] if exc.args else exc)
+            permanent, _ = classify(text)
+            raise TokenError(f"google: {text[:200]}", permanent) from None
         except google.auth.exceptions.TransportError as exc:
             raise TokenError(f"google: {str(exc)[:200]}") from None
         expiry = self.credentials.expiry  # naive UTC datetime
