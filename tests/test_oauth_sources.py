@@ -16,7 +16,6 @@ from responder.devstack.oauthstack.transport import LocalSession
 from responder.service.auth.tokens import TokenError
 
 
-
 @pytest.fixture(autouse=True)
 def _libraries() -> None:
     from conftest import require
@@ -63,7 +62,9 @@ def test_msal_client_credentials_token_logs_in_and_is_reused(
     assert fake_idp.count("token:client_credentials") == 1
     assert first.expires_at is not None and first.expires_at > first.issued_at + 3000
     assert _imap_accepts(oauth_stack, first.value)
-    assert session.seen and all(u.startswith("https://login.microsoftonline.com/") for u in session.seen)
+    assert session.seen and all(
+        u.startswith("https://login.microsoftonline.com/") for u in session.seen
+    )
 
 
 def test_msal_wrong_secret_is_permanent_and_named(fake_idp: Any, tmp_path: Path) -> None:

@@ -107,7 +107,9 @@ class FakeIdP:
             return _error("unsupported_grant_type", grant)
         if not user or user in self.revoked:
             if grant == JWT_GRANT:  # Google's words
-                return _error("invalid_grant", "Invalid grant: account not found or delegation revoked.")
+                return _error(
+                    "invalid_grant", "Invalid grant: account not found or delegation revoked."
+                )
             return _error("invalid_grant", "AADSTS70000: The grant is expired or revoked.")
         if grant == "refresh_token":
             extra = self._delegated(user, form.get("client_id", ""), tenant)
