@@ -132,3 +132,77 @@ def test_revoked_grant_needs_reauthorization_without_a_retry_storm(
     assert text.count("\n") == 1 and text.startswith("needs re-authorization: ")
     assert subject in [m["Subject"] for m in messages_by_folder(oauth_stack, SUPPORT)["INBOX"]]
     assert "Traceback" not in log
+
+
+def test_server_without_keywords_gets_none_and_still_works(
+    make_oauth_stack: Any, tmp_path: Path
+) -> None:
+    stack = make_oauth_stack(
+        keywords=False
+    )  # PERMANENTFLAGS (\Deleted \Seen), as restrictive as it gets
+    env = {"PYTHONPATH": oauth_env.__globals__["PROJECT_ROOT"].as_posix()}
+    service = RunningService(stack, tmp_path, env=env)
+    subject = "I CANNOT LOG IN and nobody answers"
+    service.start()
+    try:
+        stack.deliver(
+            "support",
+            customer_mail(
+                "customer4@example.test", SUPPORT, subject, "Fix it today or I call my lawyer."
+            ),
+        )
+        wait_until(
+            lambda: [
+                a for a in acknowledgments(stack, "customer4") if subject in str(a["Subject"])
+            ],
+            30,
+            "the acknowledgment",
+        )
+        folder = wait_until(
+            lambda: [f for f in _filed(stack, subject) if f.startswith("Queues/")], 15, "filing"
+        )[0]
+    finally:
+        service.stop()
+    with stack.imap("support") as client:
+        client.select_folder(folder, readonly=True)
+        flags = [
+            f
+            for item in client.fetch(client.search("ALL"), ["FLAGS"]).values()
+            for f in item[b"FLAGS"]
+        ]
+    assert flags and all(f in (b"\\Seen", b"\\Recent") for f in flags), flags
+    log = service.log()
+    assert "priority=yes" in log  # it was priority mail: the flag is what the server refused
+    assert "ERROR" not in log and "failed" not in log, log
+
+
+@pytest.mark.parametrize("keywords", [True, False])
+def test_flags_follow_permanentflags(make_oauth_stack: Any, keywords: bool) -> None:
+    """What is STOREd follows what the server says it keeps (Dovecot ignores the rest silently,
+    Exchange does not: so the service must not send it)."""
+    from responder.config import ServerConfig
+    from responder.service.imap import Mailbox
+
+    stack = make_oauth_stack(keywords=keywords)
+    stack.deliver("support", customer_mail("customer5@example.test", SUPPORT, "flags", "x"))
+    server = ServerConfig(
+        port=stack.imap_port, security="plain", username=SUPPORT, password=stack.password
+    )
+    mailbox = Mailbox(server)
+    mailbox.connect()
+    try:
+        assert mailbox.client is not None
+        stored: list[list[bytes]] = []
+        real = mailbox.client.add_flags
+        mailbox.client.add_flags = lambda uids, flags, silent=False: (  # type: ignore[method-assign]
+            stored.append(list(flags)) or real(uids, flags, silent=silent)
+        )
+        uids = mailbox.search_all()
+        mailbox.add_flags(uids, ["billing", "\\Flagged", "#REF-1"])
+        mailbox.add_flags(uids, ["\\Seen"])
+    finally:
+        mailbox.close()
+    if keywords:
+        assert stored == [[b"billing", b"\\Flagged", b"#REF-1"], [b"\\Seen"]]
+    else:
+        assert stored == [[b"\\Seen"]]
