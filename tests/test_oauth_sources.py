@@ -176,3 +176,52 @@ def test_google_revoked_delegation_is_permanent(fake_idp: Any, tmp_path: Path) -
     with pytest.raises(TokenError) as caught:
         source.fetch()
     assert caught.value.permanent and "invalid_grant" in str(caught.value)
+
+
+# --- `responder auth login` ---
+
+
+def test_auth_login_stores_the_login_the_service_then_uses(
+    fake_idp: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from responder import config as config_module
+    from responder.commands.auth_login import login
+
+    fake_idp.device_user = SUPPORT
+    environ = {
+        "RESPONDER_STATE_DIR": str(tmp_path),
+        "RESPONDER_IMAP_USERNAME": SUPPORT,
+        "RESPONDER_IMAP_AUTH": "xoauth2",
+        "RESPONDER_IMAP_TOKEN_SOURCE": "microsoft",
+        "RESPONDER_MICROSOFT_TENANT": "contoso-tenant",
+        "RESPONDER_MICROSOFT_CLIENT_ID": "app-id",
+        "RESPONDER_MICROSOFT_FLOW": "device_code",
+    }
+    config = config_module.load(None, environ)
+    assert login(config, http_client=LocalSession(fake_idp.url)) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("To sign in, open https://microsoft.com/devicelogin")
+    assert out[1] == f"ok   logged in as {SUPPORT} for IMAP"
+    asked = fake_idp.count("token:")
+    assert _microsoft(fake_idp, tmp_path, flow="device_code").fetch().value
+    assert fake_idp.count("token:") == asked
+
+
+def test_auth_login_without_a_microsoft_account_is_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from oauthkit import PROJECT_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESPONDER_")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "responder", "auth", "login"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        'responder: auth login: no account has token_source = "microsoft" '
+        "(token commands and Google service accounts need no login)\n"
+    )
