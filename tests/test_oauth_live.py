@@ -206,3 +206,30 @@ def test_flags_follow_permanentflags(make_oauth_stack: Any, keywords: bool) -> N
         assert stored == [[b"billing", b"\\Flagged", b"#REF-1"], [b"\\Seen"]]
     else:
         assert stored == [[b"\\Seen"]]
+
+
+def test_bye_mid_idle_gets_a_new_token_and_loses_nothing(
+    oauth_stack: Any, fake_idp: Any, tmp_path: Path
+) -> None:
+    """Microsoft ends IDLE with `BYE … AccessTokenExpired`: reconnect with a new token."""
+    service = RunningService(oauth_stack, tmp_path, env=oauth_env(fake_idp, tmp_path, "xoauth2"))
+    service.start()
+    try:
+        before = fake_idp.count("token:")
+        oauth_stack._doveadm("kick", SUPPORT)  # the server says BYE to the idling session
+        wait_until(lambda: fake_idp.count("token:") > before, 15, "a new token after BYE")
+        subject = "Sent right after the server dropped us"
+        oauth_stack.deliver(
+            "support", customer_mail("customer6@example.test", SUPPORT, subject, "Anyone?")
+        )
+        acks = wait_until(
+            lambda: [
+                a for a in acknowledgments(oauth_stack, "customer6") if subject in str(a["Subject"])
+            ],
+            30,
+            "the acknowledgment",
+        )
+    finally:
+        service.stop()
+    assert len(acks) == 1
+    assert "server closed the connection (BYE)" in service.log()
