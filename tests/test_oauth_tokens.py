@@ -112,12 +112,27 @@ def test_permanent_failure_enters_reauthorization_without_a_storm() -> None:
 
 def test_transient_failure_is_retryable_and_not_reauthorization() -> None:
     clock = Clock()
-    source = ScriptedSource(clock, [TokenError("timeout"), ("t1", 3600)])
+    down = TokenError("timeout")
+    source = ScriptedSource(clock, [down, down, ("t1", 3600)])
     provider = TokenProvider("smtp", "u@x", "xoauth2", source, clock)
     with pytest.raises(TransientError) as caught:
         provider.token()
     assert not isinstance(caught.value, ReauthorizationNeeded)
-    assert provider.token() == "t1" and needs_reauthorization() is None
+    for _ in range(9):  # asked every half second: the provider is asked after 5 s, not before
+        clock.now += 0.5
+        with pytest.raises(TransientError, match="SMTP token: timeout"):
+            provider.token()
+    assert source.calls == 1
+    clock.now += 0.6
+    with pytest.raises(TransientError):
+        provider.token()
+    assert source.calls == 2
+    clock.now += 9  # the pause doubled to 10 s
+    with pytest.raises(TransientError):
+        provider.token()
+    clock.now += 1.1
+    assert provider.token() == "t1" and source.calls == 3
+    assert needs_reauthorization() is None
 
 
 def test_status_file_holds_one_line_while_the_state_lasts(tmp_path: Path) -> None:

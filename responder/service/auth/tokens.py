@@ -23,6 +23,8 @@ RENEW_BEFORE = 600.0  # seconds: renew a token with less than this left (or half
 UNKNOWN_LIFETIME = 300.0  # a bare token with no expiry is reused this long, at most
 REAUTH_PAUSE = 60.0  # first pause before asking the provider again after a permanent refusal
 REAUTH_PAUSE_CAP = 3600.0
+OUTAGE_PAUSE = 5.0  # after a failed fetch (provider down): wait this long, doubling, before asking
+OUTAGE_PAUSE_CAP = 300.0
 
 
 class TokenError(Exception):
@@ -83,6 +85,9 @@ class TokenProvider:
         self._problem: str | None = None
         self._next_try = 0.0
         self._pause = REAUTH_PAUSE
+        self._outage: str | None = None  # the last transient failure, while we wait it out
+        self._outage_pause = OUTAGE_PAUSE
+        self._outage_until = 0.0
 
     def token(self, fresh: bool = False) -> str:
         """A token valid for a new connection; `fresh` asks the source even if ours looks good."""
@@ -94,6 +99,8 @@ class TokenProvider:
                 fresh = True
             if not fresh and self._token is not None and now < self._token.renew_at():
                 return self._token.value
+            if self._outage is not None and now < self._outage_until:
+                raise TransientError(self._outage)  # the provider is having trouble: let it be
             return self._fetch(now).value
 
     def _fetch(self, now: float) -> Token:
@@ -103,8 +110,13 @@ class TokenProvider:
         except TokenError as exc:
             if exc.permanent:
                 raise self._enter_reauth(f"{exc}; {self.source.fix()}", now) from None
-            raise TransientError(f"{self.account.upper()} token: {exc}") from None
+            if self._outage is not None:
+                self._outage_pause = min(OUTAGE_PAUSE_CAP, self._outage_pause * 2)
+            self._outage = f"{self.account.upper()} token: {exc}"
+            self._outage_until = now + self._outage_pause
+            raise TransientError(self._outage) from None
         self._token = token
+        self._outage, self._outage_pause = None, OUTAGE_PAUSE
         return token
 
     def expires_at(self) -> float | None:
