@@ -254,3 +254,19 @@ def test_client_secret_is_refused_in_the_file(tmp_path: Path) -> None:
     path.write_text('[microsoft]\nclient_secret = "s3cret"\n')
     with pytest.raises(ConfigError, match="RESPONDER_MICROSOFT_CLIENT_SECRET"):
         config_module.load(path, {})
+
+
+def test_credentials_come_from_systemd_load_credential(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from responder.errors import PermanentError
+    from responder.service.auth.secrets import read_credential
+
+    (tmp_path / "ms-secret").write_text("from-systemd\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    assert read_credential("ms-secret", "microsoft.client_secret_file") == "from-systemd"
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    with pytest.raises(
+        PermanentError, match=r"^microsoft.client_secret_file: cannot read ms-secret"
+    ):
+        read_credential("ms-secret", "microsoft.client_secret_file")
