@@ -225,3 +225,36 @@ def test_auth_login_without_a_microsoft_account_is_one_line(tmp_path: Path) -> N
         'responder: auth login: no account has token_source = "microsoft" '
         "(token commands and Google service accounts need no login)\n"
     )
+
+
+def test_msal_certificate_credential(fake_idp: Any, tmp_path: Path) -> None:
+    """A certificate instead of a secret: msal signs a client assertion with the key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "responder")])
+    import datetime
+
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "app.pem").write_bytes(pem + cert.public_bytes(serialization.Encoding.PEM))
+    fake_idp.add_client("app-id", "unused-secret", SUPPORT)
+    source = _microsoft(
+        fake_idp,
+        tmp_path,
+        certificate_file=str(tmp_path / "app.pem"),
+        certificate_thumbprint=cert.fingerprint(hashes.SHA1()).hex(),
+    )
+    token = source.fetch()
+    assert fake_idp.introspect({"token": token.value})[1]["username"] == SUPPORT

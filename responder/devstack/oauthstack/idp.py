@@ -90,8 +90,11 @@ class FakeIdP:
         grant = form.get("grant_type", "")
         user, length, extra = "", 0, {}
         if grant == "client_credentials":
-            secret, user, length = self.clients.get(form.get("client_id", ""), ("", "", 0))
-            if not secret or secret != form.get("client_secret"):
+            client_id = form.get("client_id", "")
+            secret, user, length = self.clients.get(client_id, ("", "", 0))
+            assertion = _jwt_claims(form.get("client_assertion", ""))  # a certificate's JWT
+            signed = bool(secret) and assertion.get("iss") == assertion.get("sub") == client_id
+            if not secret or (secret != form.get("client_secret") and not signed):
                 return _error("invalid_client", "AADSTS7000215: Invalid client secret provided.")
         elif grant == "refresh_token":
             user = self.refresh.get(form.get("refresh_token", ""), "")
