@@ -87,6 +87,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check(_load_config(args))
 
 
+def cmd_auth(args: argparse.Namespace) -> int:
+    from responder.commands.auth_login import login
+
+    return login(_load_config(args))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from responder.service.daemon import run
 
@@ -137,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint = add("lint", cmd_lint, "check every template for deflection, missing elements and errors")
     lint.add_argument("--templates", help="template directory (default: reply.templates)")
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
+    auth = add("auth", cmd_auth, "log the mailbox in for OAuth (Microsoft device code), once")
+    auth.add_argument("action", choices=["login"], help="login: print the device-code steps")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
     requeue = add("requeue", cmd_requeue, "send failed or uncertain acknowledgments again")
