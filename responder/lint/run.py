@@ -18,6 +18,7 @@ See templates/README.md ("The linter") for each rule and the measured precision 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,17 +55,39 @@ def configured_queues(config: Config) -> tuple[str, ...]:
     return load_router(config.routing.rules).queues
 
 
-def main(config: Config, templates: str | None) -> int:
+def main(
+    config: Config, templates: str | None, *, as_json: bool = False, explain: bool = False
+) -> int:
+    """Print every finding; exit 1 when any is an error (warnings are printed, not fatal)."""
     directory = Path(templates) if templates else Path(config.reply.templates)
     queues = configured_queues(config)
     languages = config.reply.languages
-    problems = lint_templates(directory, languages, queues, config.reply.default_language)
+    linter = Linter(directory, tuple(queues), config.reply.default_language, PHRASE_DIR)
+    for language in dict.fromkeys([*languages, config.reply.default_language]):
+        linter.lint_language(language)
+    problems = sorted(linter.found.values())
+    allowed = sorted(linter.allowed.values(), key=lambda item: item[0])
+    errors = sum(1 for p in problems if p.severity == "error")
+    if as_json:
+        for problem in problems:
+            print(json.dumps(problem.as_json(), ensure_ascii=False))
+        for problem, allow in allowed if explain else ():
+            print(json.dumps({**problem.as_json(), "allowed": allow.reason}, ensure_ascii=False))
+        return 1 if errors else 0
     for problem in problems:
-        print(problem)
+        print(problem.explained())
+    if explain:
+        for problem, allow in allowed:
+            print(f"{problem.path}:{problem.line}: allowed {problem.rule}: {problem.text}")
+            print(f"    reason (line {allow.comment_line}): {allow.reason}")
+            if problem.why is not None:
+                print(f"    would be {problem.severity}: {problem.why.why()}")
     count = sum(1 for _ in directory.rglob("*.j2")) if directory.is_dir() else 0
     scope = f"{count} templates, {len(languages)} languages, {len(queues)} queues"
-    if problems:
-        print(f"responder lint: {len(problems)} problem(s) in {directory} ({scope})")
+    if errors:
+        print(f"responder lint: {errors} problem(s) in {directory} ({scope})")
         return 1
-    print(f"responder lint: {directory}: no problems ({scope})")
+    warnings = len(problems)
+    note = f", {warnings} warning(s)" if warnings else ""
+    print(f"responder lint: {directory}: no problems{note} ({scope})")
     return 0

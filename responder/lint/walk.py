@@ -135,5 +135,7 @@ class Linter(LinterBase):
             self.issue(issue)
         if book is not None:
             for finding in scan_source(source, book, name.endswith(".html.j2")):
-                self.add(self.directory / name, finding.line, finding.rule, finding.text)
+                self.add(
+                    self.directory / name, finding.line, finding.rule, finding.text, finding.why
+                )
         return self.role(language, name)
