@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from responder.lint.cues import DEFAULT_NORMALISER, NORMALISERS  # noqa: E402
 from responder.lint.phrases import PhraseBook, load_phrasebook  # noqa: E402
 
 HELD_OUT = ROOT / "bench" / "lint_heldout"
@@ -75,12 +76,21 @@ class Score:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+# Rounds 5-6 label four kinds the corpus files under a broader rule.
+ALIASES = {
+    "system": "blame",
+    "helpless": "blame",
+    "customer": "customer-wrong",
+    "feelings": "customer-wrong",
+}
+
+
 def load(path: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """(good sentences, [(expected rule, deflecting sentence)]) from one corpus file."""
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     bad = [
-        (f"deflection/{rule}", s)
+        (f"deflection/{ALIASES.get(rule, rule)}", s)
         for rule, items in data.get("deflecting", {}).items()
         for s in items
     ]
@@ -91,12 +101,12 @@ def evaluate(path: Path, book: PhraseBook) -> Score:
     good, bad = load(path)
     score = Score(good=len(good))
     for sentence in good:
-        rules = [category.rule for category, _ in book.deflections(sentence)]
+        rules = [found.rule for found in book.read(sentence)]
         if rules:
             score.false_alarm += 1
             score.notes.append(f"  false alarm {rules}: {sentence}")
     for expected, sentence in bad:
-        rules = [category.rule for category, _ in book.deflections(sentence)]
+        rules = [found.rule for found in book.read(sentence)]
         if expected in rules:
             score.true_positive += 1
         elif rules:
@@ -111,6 +121,9 @@ def evaluate(path: Path, book: PhraseBook) -> Score:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--normaliser", choices=NORMALISERS, default=DEFAULT_NORMALISER, help="stems or lemmas"
+    )
     args = parser.parse_args(argv)
     for name, directory in SETS.items():
         total = Score()
@@ -119,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {'lang':5} {'bad':>4} {'good':>5} {'precision':>10} {'recall':>7} {'flagged':>8} {'FP rate':>8}"
         )
         for path in sorted(directory.glob("*.toml")):
-            score = evaluate(path, load_phrasebook(path.stem))
+            score = evaluate(path, load_phrasebook(path.stem, normaliser=args.normaliser))
             total.add(score)
             print(
                 f"  {path.stem:5} {score.deflecting:4} {score.good:5} "
