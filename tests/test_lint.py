@@ -446,7 +446,7 @@ def test_a_new_language_and_a_new_category_are_files(tmp_path: Path, copy_of: Co
     shutil.copytree(PHRASE_DIR, phrases)
     shutil.copytree(templates / "en", templates / "it")
     (phrases / "it.toml").write_text(
-        '[deflection.rudeness]\nphrases = ["stupid|silly ~2 question"]\n'
+        '[alone.rudeness]\ncues = ["stupid|silly ~2 question"]\n'
         '[required]\napology = ["sorry"]\nsenior = ["senior"]\n',
         encoding="utf-8",
     )
