@@ -34,6 +34,7 @@ from responder.lint.cues import (
 from responder.lint.notation import PhraseListError
 
 NEGATION_REACH = 8  # tokens between a "no need to" and the move it lifts
+OWNERSHIP_NEGATION_REACH = 2  # a "not" this close before an ownership cue undoes it
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ class Reader:
         negated = {
             i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
         }
-        return any(
-            not negated.intersection(range(span.first, span.last + 1))
+        return any(  # "we will not refund", "before we can cancel": not ownership
+            not negated.intersection(range(span.first - OWNERSHIP_NEGATION_REACH, span.last + 1))
             for span in self.ownership.spans(tokens)
         )
 
