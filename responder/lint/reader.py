@@ -124,7 +124,10 @@ class Reader:
         return self.necessity.spans(tokens)
 
     def _live(self, group: Group, tokens: Tokens, lifted: list[Span]) -> list[Span]:
-        spans = group.spans(tokens)
+        # "no need to" is not itself a refusal: a move starting inside it does not count
+        spans = [
+            s for s in group.spans(tokens) if not any(n.first <= s.first <= n.last for n in lifted)
+        ]
         if not group.negatable:
             return spans
         breaks = {s.first for s in self.breaks.spans(tokens)} | {
