@@ -106,11 +106,6 @@ def test_corpus_good_sentences_are_never_flagged(language: str) -> None:
     assert [item for item in false_alarms if item[1]] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16: the two-signal cue lists are not yet tuned back to full corpus recall "
-    "(68 % overall; see templates/README.md)",
-)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_corpus_recall_is_perfect(language: str) -> None:
     book = load_phrasebook(language)
