@@ -1,18 +1,14 @@
-"""The two-signal reader: topic AND move, ownership clears, negation lifts, allow needs a reason."""
+"""The two-signal reader: topic AND move, ownership clears, negation lifts, cues match stems."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from responder.lint.allow import read_allows
-from responder.lint.phrases import load_phrasebook
-from responder.lint.run import lint_templates
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from responder.lint.cues import cue_regex, tokenize
+from responder.lint.phrases import PHRASE_DIR, load_phrasebook
 
 
 @pytest.mark.parametrize(
@@ -30,6 +26,7 @@ def test_deflections_name_topic_move_words_and_hint(
     found = {d.rule: d for d in load_phrasebook("en").read(sentence)}
     assert rule in found
     assert found[rule].words and found[rule].hint
+    assert found[rule].severity == "error"
     if move is not None:
         assert found[rule].move == move
 
@@ -40,9 +37,10 @@ def test_deflections_name_topic_move_words_and_hint(
         "Our terms promise you a refund, and I have already sent it.",
         "We changed our policy for you: the return window is now 60 days.",
         "The courier delayed your parcel, but that is our responsibility.",
+        "Company policy does not allow it, but this was our mistake and we have refunded you.",
     ],
 )
-def test_ownership_and_negated_redirects_are_not_flagged(sentence: str) -> None:
+def test_a_topic_without_a_move_or_with_ownership_is_not_flagged(sentence: str) -> None:
     assert load_phrasebook("en").read(sentence) == []
 
 
@@ -51,56 +49,66 @@ def test_a_negated_ownership_move_does_not_clear_a_refusal() -> None:
     assert book.read("Our policy does not allow it and we will not refund you.")
 
 
-def test_allow_comment_needs_a_reason() -> None:
-    allows, bad = read_allows(
-        "{# lint: allow deflection/policy — the customer asked what our policy is #}\n"
-        "Our policy does not allow refunds on opened items.\n"
-        "{# lint: allow deflection/blame #}\n"
-    )
-    assert [(a.line, a.rule) for a in allows] == [(2, "deflection/policy")]
-    assert [b.line for b in bad] == [3]
+# One pair per language: the same redirect, lifted by a negation of necessity before it.
+REDIRECTS = {
+    "en": ("No need to check our FAQ: here is the answer.", "Please check our FAQ for the answer."),
+    "es": (
+        "No hace falta que consulte nuestra web: aquí tiene la respuesta.",
+        "Consulte nuestra web para ver la respuesta.",
+    ),
+    "nl": (
+        "U hoeft onze website niet te raadplegen: hier is het antwoord.",
+        "Raadpleeg onze website voor het antwoord.",
+    ),
+    "de": (
+        "Sie müssen nicht auf unserer Webseite nachsehen: Hier ist die Antwort.",
+        "Die Antwort finden Sie auf unserer Webseite.",
+    ),
+    "fr": (
+        "Inutile de consulter notre site : voici la réponse.",
+        "Consultez notre site pour la réponse.",
+    ),
+    "pt": (
+        "Não precisa de consultar o nosso site: a resposta está aqui.",
+        "Consulte o nosso site para ver a resposta.",
+    ),
+}
 
 
-def test_allow_accepts_one_sentence_and_explain_shows_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(TEMPLATES / "en", templates / "en")
-    path = templates / "en" / "ack.txt.j2"
-    text = path.read_text(encoding="utf-8")
-    deflecting = "Our policy does not allow refunds on opened items.\n"
-    path.write_text(deflecting + text, encoding="utf-8")
-    assert any(
-        p.rule == "deflection/policy"
-        for p in lint_templates(templates, ("en",), ("general",), "en")
-    )
-    allow = "{# lint: allow deflection/policy — the customer asked what the policy says #}\n"
-    path.write_text(allow + deflecting + text, encoding="utf-8")
-    problems = lint_templates(templates, ("en",), ("general",), "en")
-    assert not any(p.rule.startswith("deflection/") for p in problems)
-    path.write_text("{# lint: allow deflection/policy #}\n" + deflecting + text, encoding="utf-8")
-    problems = lint_templates(templates, ("en",), ("general",), "en")
-    assert any(p.rule == "lint-allow" and p.severity == "error" for p in problems)
+@pytest.mark.parametrize("language", sorted(REDIRECTS))
+def test_negation_scope_lifts_a_redirect_in_every_language(language: str) -> None:
+    lifted, redirect = REDIRECTS[language]
+    book = load_phrasebook(language)
+    assert book.read(lifted) == []
+    assert [(d.rule, d.move) for d in book.read(redirect)] == [("deflection/website", "redirect")]
 
 
-def test_json_findings_carry_topic_move_words_and_hint(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from responder.cli import main as cli_main
+def test_cues_match_stems_exact_words_compounds_and_the_sentence_start() -> None:
+    def matches(cue: str, sentence: str, language: str = "en") -> bool:
+        tokens = tokenize(sentence, language)
+        return bool(cue_regex(cue, language, "snowball").search(tokens.line))
 
-    templates = tmp_path / "templates"
-    shutil.copytree(TEMPLATES, templates)
-    path = templates / "es" / "ack.txt.j2"
-    path.write_text(
-        "Nuestra política no permite devoluciones de productos abiertos.\n"
-        + path.read_text(encoding="utf-8"),
+    assert matches("refund", "We refunded it.") and matches("policy", "Our policies.")
+    assert matches("=regel", "De regel is") and not matches("=regel", "Dat regelen we", "nl")
+    assert matches("*beleid", "Dat is managementbeleid.", "nl")
+    assert matches("^ visit", "Visit our site.") and not matches("^ visit", "Do visit our site.")
+    assert matches("not allow", "They don't allow it.")  # "don't" reads as "do not"
+
+
+def test_lemmas_are_an_alternative_to_stems() -> None:
+    book = load_phrasebook("en", normaliser="simplemma")
+    assert book.read("Company policy does not allow us to change an order.")
+    assert book.read("Our terms promise you a refund, and I have already sent it.") == []
+
+
+def test_a_weak_cue_gives_a_warning_and_the_threshold_is_data(tmp_path: Path) -> None:
+    sentence = "Our system automatically cancels unpaid orders."
+    assert [d.severity for d in load_phrasebook("en").read(sentence)] == ["warning"]
+    phrases = tmp_path / "lint"
+    shutil.copytree(PHRASE_DIR, phrases)
+    shared = phrases / "any.toml"
+    shared.write_text(
+        shared.read_text(encoding="utf-8").replace("error_at = 1.0", "error_at = 0.5"),
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("RESPONDER_CONFIG", raising=False)
-    assert cli_main(["lint", "--json", "--templates", str(templates)]) == 1
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    row = next(r for r in rows if r["rule"] == "deflection/policy")
-    assert row["file"].endswith("es/ack.txt.j2") and row["line"] == 1
-    assert row["severity"] == "error" and row["topic"] == "policy" and row["move"] == "refusal"
-    assert row["words"] and row["hint"].startswith("Diga")
+    assert [d.severity for d in load_phrasebook("en", phrases).read(sentence)] == ["error"]

@@ -1,11 +1,16 @@
 """`responder lint`: every template, every language, checked before a customer sees it.
 
-Three kinds of error, each printed as `path:line: rule: offending text`:
+Three kinds of finding, each printed as `path:line: rule: offending text`:
 
-- deflection (`deflection/<category>`): a sentence hiding behind a policy, the
-  contract, a website, a supplier or "management", or telling the customer they
-  are wrong. Phrase lists are data (config/lint/<lang>.toml); sentences are read
-  both in the source (mapped to its line) and in the rendered text;
+- deflection (`deflection/<topic>`): a sentence that hides behind a policy, the
+  contract, a website, a third party or "management", or tells the customer they
+  are wrong — a topic AND a move, or a move that deflects alone (responder/lint/reader.py).
+  A second line says why: severity, topic, move, the words, and a rewrite hint.
+  Cue lists are data (config/lint/<lang>.toml); sentences are read both in the
+  source (mapped to its line) and in the rendered text. `{# lint: allow
+  deflection/<topic> — reason #}` accepts one sentence (`lint-allow` if the reason
+  is missing); `--explain` lists what was accepted and why, `--json` prints one
+  object per finding. Only `error` findings fail `lint`, `check` and `run`;
 - a missing element (`missing/apology`, `missing/subject`, `missing/time`,
   `missing/reference`; `missing/senior` for priority mail), read in the rendered
   text of each body template;
@@ -28,7 +33,14 @@ from responder.lint.phrases import PHRASE_DIR
 from responder.lint.walk import Linter
 from responder.pipeline.route import load_router
 
-__all__ = ["DEFAULT_QUEUES", "Problem", "configured_queues", "lint_templates", "main"]
+__all__ = [
+    "DEFAULT_QUEUES",
+    "Problem",
+    "configured_queues",
+    "lint_templates",
+    "main",
+    "run_linter",
+]
 
 DEFAULT_QUEUES = ("billing", "technical", "orders", "account", "general")
 
@@ -42,10 +54,24 @@ def lint_templates(
     phrases: Path = PHRASE_DIR,
 ) -> list[Problem]:
     """Every problem in the templates of these languages for these queues, sorted by place."""
+    return sorted(
+        run_linter(template_dir, languages, queues, default_language, phrases).found.values()
+    )
+
+
+def run_linter(
+    template_dir: Path,
+    languages: Sequence[str],
+    queues: Sequence[str],
+    default_language: str,
+    phrases: Path = PHRASE_DIR,
+) -> Linter:
+    """The linter after reading every language: its findings and the sentences allowed."""
     linter = Linter(Path(template_dir), tuple(queues), default_language, phrases)
     for language in dict.fromkeys([*languages, default_language]):
         linter.lint_language(language)
-    return sorted(linter.found.values())
+    linter.unused_allows()
+    return linter
 
 
 def configured_queues(config: Config) -> tuple[str, ...]:
@@ -62,9 +88,7 @@ def main(
     directory = Path(templates) if templates else Path(config.reply.templates)
     queues = configured_queues(config)
     languages = config.reply.languages
-    linter = Linter(directory, tuple(queues), config.reply.default_language, PHRASE_DIR)
-    for language in dict.fromkeys([*languages, config.reply.default_language]):
-        linter.lint_language(language)
+    linter = run_linter(directory, languages, queues, config.reply.default_language)
     problems = sorted(linter.found.values())
     allowed = sorted(linter.allowed.values(), key=lambda item: item[0])
     errors = sum(1 for p in problems if p.severity == "error")
