@@ -118,7 +118,8 @@ class Tokens:
         return min(bisect.bisect_left(self.ends, offset + 1), len(self.starts) - 1)
 
     def span_text(self, first: int, last: int) -> str:
-        return fold(self.prepared[self.starts[first] : self.ends[last]])
+        """The words as written (lower case, accents kept): what a finding shows."""
+        return self.prepared[self.starts[first] : self.ends[last]]
 
 
 def tokenize(sentence: str, language: str, normaliser: str = DEFAULT_NORMALISER) -> Tokens:

@@ -32,6 +32,7 @@ from responder.lint.cues import (
     tokenize,
 )
 from responder.lint.notation import PhraseListError
+from responder.pipeline.textnorm import fold
 
 NEGATION_REACH = 8  # tokens between a "no need to" and the move it lifts
 OWNERSHIP_NEGATION_REACH = 2  # a "not" this close before an ownership cue undoes it
@@ -157,7 +158,7 @@ class Reader:
             move_words=tuple(dict.fromkeys(s.words for s in move_spans)),
             severity="error" if score >= self.error_at else "warning",
             hint=move.hint if move.topic else hint,
-            anchor=first.words,
+            anchor=fold(first.words),
             start=tokens.starts[first.first],
         )
 
