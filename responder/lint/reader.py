@@ -108,7 +108,7 @@ class Reader:
             for topic in self.topics:
                 spans = topic.spans(tokens)
                 if spans:
-                    move, move_spans = min(moves, key=lambda m: _strength(m[1]))
+                    move, move_spans = max(moves, key=lambda m: _score(m[1]))
                     self._keep(found, self._make(topic.name, move, spans, move_spans, tokens))
         return list(found.values())
 
@@ -144,11 +144,8 @@ class Reader:
         move_spans: list[Span],
         tokens: Tokens,
     ) -> Deflection:
-        strong = not any(s.weak for s in topic_spans) or not topic_spans
-        strong = strong and any(not s.weak for s in move_spans)
-        if topic_spans and all(s.weak for s in topic_spans):
-            strong = False
-        score = 1.0 if strong else 0.5
+        # a finding is as strong as its weakest signal; each signal as strong as its best cue
+        score = min(_score(move_spans), _score(topic_spans) if topic_spans else 1.0)
         first = min([*topic_spans, *move_spans], key=lambda s: s.first)
         hint = next((g.hint for g in self.topics if g.name == topic and g.hint), move.hint)
         return Deflection(
@@ -169,8 +166,8 @@ class Reader:
             found[new.topic] = new
 
 
-def _strength(spans: list[Span]) -> int:
-    return 0 if any(not s.weak for s in spans) else 1
+def _score(spans: list[Span]) -> float:
+    return 1.0 if any(not s.weak for s in spans) else 0.5
 
 
 def _reaches(negation: Span, move: Span, breaks: set[int]) -> bool:
