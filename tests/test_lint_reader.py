@@ -112,3 +112,17 @@ def test_a_weak_cue_gives_a_warning_and_the_threshold_is_data(tmp_path: Path) ->
         encoding="utf-8",
     )
     assert [d.severity for d in load_phrasebook("en", phrases).read(sentence)] == ["error"]
+
+
+@pytest.mark.parametrize("language", ["en", "es", "nl", "de", "fr", "pt"])
+def test_every_finding_can_give_a_hint_in_its_own_language(language: str) -> None:
+    reader = load_phrasebook(language).reader
+    english = {g.name: g.hint for g in (*load_phrasebook("en").reader.topics,)}
+    for topic in reader.topics:
+        assert topic.hint, f"{language}: topic.{topic.name} has no hint"
+        if language != "en":
+            assert topic.hint != english.get(topic.name)
+    hints = {t.name: t.hint for t in reader.topics}
+    for group in (*reader.moves, *reader.alone):
+        assert group.hint or hints.get(group.topic), f"{language}: {group.name} has no hint"
+    assert {t.name for t in reader.topics} == set(english)

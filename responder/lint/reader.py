@@ -147,14 +147,16 @@ class Reader:
         # a finding is as strong as its weakest signal; each signal as strong as its best cue
         score = min(_score(move_spans), _score(topic_spans) if topic_spans else 1.0)
         first = min([*topic_spans, *move_spans], key=lambda s: s.first)
-        hint = next((g.hint for g in self.topics if g.name == topic and g.hint), move.hint)
+        topic_hint = next((g.hint for g in self.topics if g.name == topic and g.hint), "")
+        # a move that deflects alone has its own hint; a topic's hint is the language's fallback
+        hint = (move.hint or topic_hint) if move.topic else (topic_hint or move.hint)
         return Deflection(
             topic=topic,
             move=move.name,
             topic_words=tuple(dict.fromkeys(s.words for s in topic_spans)),
             move_words=tuple(dict.fromkeys(s.words for s in move_spans)),
             severity="error" if score >= self.error_at else "warning",
-            hint=move.hint if move.topic else hint,
+            hint=hint,
             anchor=fold(first.words),
             start=tokens.starts[first.first],
         )
