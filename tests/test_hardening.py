@@ -14,7 +14,6 @@ from responder import config as config_module
 from responder.cli import main
 from responder.errors import ConfigError, TemplateError
 from responder.pipeline.decide import Pipeline
-from responder.pipeline.echo import MAX_NAME, MAX_SUBJECT, safe_name, safe_subject
 from responder.pipeline.language import detect
 from responder.pipeline.parse import parse
 from responder.pipeline.render import TemplateSet
@@ -84,6 +83,8 @@ def test_inspect_with_a_bad_timezone_is_one_line_not_a_traceback(
 
 
 def test_echoed_subject_is_short_and_carries_no_link() -> None:
+    from responder.pipeline.echo import MAX_SUBJECT, safe_subject
+
     subject = (
         "Verify your account at https://evil.example/login or write to help@evil.example "
         + "x" * 4000
@@ -94,11 +95,15 @@ def test_echoed_subject_is_short_and_carries_no_link() -> None:
 
 
 def test_echoed_name_is_short_and_carries_no_link() -> None:
+    from responder.pipeline.echo import MAX_NAME, safe_name
+
     echoed = safe_name("Security Team - visit secure-login.bank.example now " + "y" * 200)
     assert len(echoed) <= MAX_NAME and "bank.example" not in echoed
 
 
 def test_ordinary_subjects_are_untouched() -> None:
+    from responder.pipeline.echo import safe_subject
+
     for subject in (
         "Order 4411: parcel missing",
         "Factura nº 2231 — importe incorrecto",
@@ -126,7 +131,7 @@ def test_the_acknowledgment_repeats_no_link_from_a_forged_subject() -> None:
     )
     assert decision.reply is not None
     assert "prize.example" not in decision.reply.as_bytes().decode("utf-8", "replace")
-    assert len(decision.reply.subject) < MAX_SUBJECT + 40
+    assert len(decision.reply.subject) < 120 + 40
 
 
 @pytest.mark.parametrize(
