@@ -1,0 +1,101 @@
+"""What the machine-mail rules look at, computed once per message and only when asked.
+
+Most mail is refused or let through by the cheap header rules; folding the body, matching
+phrase lists and running the bounce detector happen lazily, at most once per message.
+
+The signals here are of two strengths. Content (a bounce or vacation phrase in the subject
+or body) never refuses alone. The weak non-content signals below ("second signals":
+a sender that looks like software, a server mailer, an attached message, no Message-ID)
+never refuse alone either; a content rule refuses when it has one of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from responder.pipeline.guard.model import Evidence, Found, GuardContext, short
+from responder.pipeline.guard.phrases import PhraseBook, Phrases, load_phrasebook, sender_words
+from responder.pipeline.parse import ParsedMessage
+from responder.pipeline.textnorm import fold
+
+BODY_CHARS = 3000  # notifications say what they are at the top
+# A customer forwarding a bounce or an auto-reply they received: Fwd:, FW:, WG:, TR:, RV:, ...
+_FORWARD = re.compile(
+    r"^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|vb|pd|i|rif|fs)\s*:", re.IGNORECASE | re.UNICODE
+)
+_ADDRESS_IN = re.compile(r"<?\s*([^<>\s@]+)@[^<>\s]*>?")
+QUOTED_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
+
+
+class Facts:
+    """Lazy, per-message view for the rules (a plain class: cached_property needs a __dict__)."""
+
+    def __init__(self, message: ParsedMessage, context: GuardContext) -> None:
+        self.message = message
+        self.context = context
+        self.book: PhraseBook = context.phrases or load_phrasebook()
+
+    @functools.cached_property
+    def subject(self) -> str:
+        return fold(self.message.subject)
+
+    @functools.cached_property
+    def body(self) -> str:
+        return fold(self.message.new_text[:BODY_CHARS])
+
+    @functools.cached_property
+    def is_forward(self) -> bool:
+        return bool(_FORWARD.match(self.message.subject))
+
+    @functools.cached_property
+    def quoted_part(self) -> str | None:
+        """A quoted message below the top level: a bounce's returned mail, a complaint's spam."""
+        for ctype in self.message.content_types[1:]:
+            if ctype in QUOTED_PARTS:
+                return ctype
+        return None
+
+    def phrase(self, rule: str, phrases: Phrases, where: str) -> Found:
+        text = self.subject if where == "subject" else self.body
+        found = phrases.find(text)
+        return (Evidence(rule, "content", where, found),) if found else ()
+
+    @functools.cached_property
+    def second_signals(self) -> Found:
+        """Weak non-content machine signals: each is enough to confirm a content rule."""
+        found: list[Evidence] = []
+        found.extend(self._sender_tokens())
+        mailer = self._server_mailer()
+        if mailer:
+            found.append(mailer)
+        if self.quoted_part and not self.is_forward:
+            found.append(Evidence("attached-message", "structure", "mime", self.quoted_part))
+        if "message-id" not in self.message.headers:
+            found.append(Evidence("no-message-id", "headers", "message-id", "(missing)"))
+        return tuple(found)
+
+    def _sender_tokens(self) -> Found:
+        names = [a.name for a in self.message.senders]
+        locals_ = [a.address.rpartition("@")[0] for a in self.message.senders]
+        for value in self.message.headers.get("return-path", []):
+            match = _ADDRESS_IN.search(value)
+            if match:
+                locals_.append(match.group(1))
+        for where, values in (("from", names + locals_),):
+            for value in values:
+                token = self.book.sender_tokens.find(sender_words(value))
+                if token:
+                    return (
+                        Evidence("software-sender", "sender", where, f"{short(value)} ({token})"),
+                    )
+        return ()
+
+    def _server_mailer(self) -> Evidence | None:
+        for name in ("x-mailer", "user-agent"):
+            for value in self.message.headers.get(name, []):
+                folded = fold(value)
+                for mailer in self.book.mailers:
+                    if mailer in folded:
+                        return Evidence("server-mailer", "headers", name, short(value))
+        return None
