@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import functools
 import re
+from email.message import Message
 
 from responder.pipeline.guard.model import Evidence, Found, GuardContext, short
-from responder.pipeline.guard.phrases import PhraseBook, Phrases, load_phrasebook, sender_words
-from responder.pipeline.parse import ParsedMessage
+from responder.pipeline.guard.phrases import (
+    PhraseBook,
+    Phrases,
+    load_phrasebook,
+    sender_words,
+    text_words,
+)
+from responder.pipeline.parse import MAX_PARTS, ParsedMessage
 from responder.pipeline.textnorm import fold
 
 BODY_CHARS = 3000  # notifications say what they are at the top
@@ -45,20 +52,56 @@ class Facts:
         return fold(self.message.new_text[:BODY_CHARS])
 
     @functools.cached_property
+    def subject_words(self) -> frozenset[str]:
+        return text_words(self.subject)
+
+    @functools.cached_property
+    def body_words(self) -> frozenset[str]:
+        return text_words(self.body)
+
+    @functools.cached_property
     def is_forward(self) -> bool:
         return bool(_FORWARD.match(self.message.subject))
 
     @functools.cached_property
+    def outer(self) -> tuple[tuple[str, ...], str]:
+        """Part types outside any attached message, and the report-type among them.
+
+        A report inside an attached message/rfc822 is a customer forwarding a bounce they
+        received ("Forward as attachment"); only the message's own structure counts.
+        """
+        root = self.message.mime
+        if root is None:
+            return self.message.content_types, self.message.report_type
+        types: list[str] = []
+        report_type = ""
+        stack = [root]
+        while stack and len(types) < MAX_PARTS:
+            part = stack.pop()
+            ctype = part.get_content_type()
+            types.append(ctype)
+            if ctype == "multipart/report" and not report_type:
+                report_type = str(part.get_param("report-type", "") or "").lower()
+            if ctype.startswith("message/") or not part.is_multipart():
+                continue
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack.extend(child for child in reversed(children) if isinstance(child, Message))
+        return tuple(types), report_type
+
+    @functools.cached_property
     def quoted_part(self) -> str | None:
         """A quoted message below the top level: a bounce's returned mail, a complaint's spam."""
-        for ctype in self.message.content_types[1:]:
+        for ctype in self.outer[0][1:]:
             if ctype in QUOTED_PARTS:
                 return ctype
         return None
 
     def phrase(self, rule: str, phrases: Phrases, where: str) -> Found:
-        text = self.subject if where == "subject" else self.body
-        found = phrases.find(text)
+        if where == "subject":
+            found = phrases.find(self.subject, self.subject_words)
+        else:
+            found = phrases.find(self.body, self.body_words)
         return (Evidence(rule, "content", where, found),) if found else ()
 
     @functools.cached_property

@@ -74,10 +74,10 @@ def exchange_rules_loop(facts: Facts, _: GuardContext) -> Found:
 
 def report(rule: str, kind: str) -> Callable[[Facts, GuardContext], Found]:
     def check(facts: Facts, _: GuardContext) -> Found:
-        message = facts.message
-        if message.report_type == kind:
+        types, report_type = facts.outer
+        if report_type == kind:
             return _ev(rule, "structure", "content-type", f"multipart/report; report-type={kind}")
-        if f"message/{kind}" in message.content_types:
+        if f"message/{kind}" in types:
             return _ev(rule, "structure", "mime", f"message/{kind}")
         return ()
 

@@ -22,8 +22,9 @@ _ENVELOPE = re.compile(r"<\s*([^<>\s]*)\s*>|([^<>\s]+)")
 
 def any_report(facts: Facts, _: GuardContext) -> Found:
     """multipart/report with any report-type, or none, or a misspelt one (RFC 6522)."""
-    if "multipart/report" in facts.message.content_types:
-        kind = facts.message.report_type or "(missing)"
+    types, report_type = facts.outer
+    if "multipart/report" in types:
+        kind = report_type or "(missing)"
         return (
             Evidence(
                 "any-report", "structure", "content-type", f"multipart/report; report-type={kind}"
@@ -87,7 +88,7 @@ def quoted_rejected_message(facts: Facts, _: GuardContext) -> Found:
 
 def abuse_complaint(facts: Facts, _: GuardContext) -> Found:
     """A provider's complaint without ARF: multipart/mixed, the offending message attached."""
-    types = facts.message.content_types
+    types = facts.outer[0]
     if not types or types[0] != "multipart/mixed" or "message/rfc822" not in types[1:]:
         return ()
     if facts.is_forward:
