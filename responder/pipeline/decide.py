@@ -17,7 +17,7 @@ from typing import Any
 from responder.config import Config
 from responder.config.duration import parse_duration
 from responder.pipeline import language
-from responder.pipeline.guard import GuardContext, judge
+from responder.pipeline.guard import Evidence, GuardContext, judge, load_phrasebook
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
     Reply,
@@ -62,6 +62,7 @@ class Decision:
     reply: Reply | None = None
     respond_by: datetime | None = None
     follow_up: bool = False  # continues a conversation that already has its acknowledgment
+    evidence: tuple[Evidence, ...] = ()  # the guard's signals: why refused, or what fired anyway
 
     def as_json(self) -> dict[str, Any]:
         reply = None
@@ -81,6 +82,7 @@ class Decision:
             "language": self.language,
             "reference": self.reference,
             "follow_up": self.follow_up,
+            "evidence": [signal.as_json() for signal in self.evidence],
             "reply": reply,
         }
 
@@ -92,7 +94,9 @@ class Pipeline:
         self.config = config
         self.router = router or load_router(config.routing.rules)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
-        self.guard_context = GuardContext(config.mailbox.own_addresses)
+        self.guard_context = GuardContext(
+            config.mailbox.own_addresses, load_phrasebook(config.guard.phrases)
+        )
 
     def decide(self, raw: bytes, **options: Any) -> Decision:
         """Decide one message from its raw bytes; `options` as for decide_parsed()."""
@@ -159,6 +163,7 @@ class Pipeline:
             reference=conversation,
             message=message,
             follow_up=follow_up,
+            evidence=verdict.evidence,
         )
         if reason is not None:
             return decision
