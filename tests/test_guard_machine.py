@@ -256,7 +256,7 @@ def test_a_broken_phrase_file_is_one_config_error(tmp_path: Path, content: str, 
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(key)):
         load_phrasebook(path)
-    with pytest.raises(ConfigError, match="guard.phrases"):
+    with pytest.raises(ConfigError, match=r"guard\.phrases"):
         load_phrasebook(tmp_path / "missing.toml")
 
 
