@@ -32,6 +32,7 @@ _FORWARD = re.compile(
     r"^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|vb|pd|i|rif|fs)\s*:", re.IGNORECASE | re.UNICODE
 )
 _ADDRESS_IN = re.compile(r"<?\s*([^<>\s@]+)@[^<>\s]*>?")
+_ENCLOSED = ("message/rfc822", "message/global")  # a whole message inside this one
 QUOTED_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 
 
@@ -71,7 +72,8 @@ class Facts:
         received ("Forward as attachment"); only the message's own structure counts.
         """
         root = self.message.mime
-        if root is None:
+        nested = any(t in _ENCLOSED for t in self.message.content_types[1:])
+        if root is None or not nested:  # nothing attached: parse's flat view is the same
             return self.message.content_types, self.message.report_type
         types: list[str] = []
         report_type = ""
