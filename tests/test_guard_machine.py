@@ -20,7 +20,8 @@ import pytest
 from responder import cli, config
 from responder.errors import ConfigError
 from responder.pipeline.decide import Pipeline
-from responder.pipeline.guard import RULES, load_phrasebook
+from responder.pipeline.guard import RULES, bounce, load_phrasebook
+from responder.pipeline.guard.model import RULE_KINDS, SIGNAL_KINDS
 from responder.pipeline.guard.phrases import build_phrasebook
 from responder.pipeline.textnorm import fold
 
@@ -265,15 +266,36 @@ def test_a_broken_phrase_file_is_one_config_error(tmp_path: Path, content: str, 
 
 def test_every_rule_names_its_kind() -> None:
     for rule in RULES:
-        assert rule.kind in (
-            "sender",
-            "loop",
-            "structure",
-            "headers",
-            "detector+",
-            "structure+content",
-            "content+",
-        ), rule.name
+        assert rule.kind in RULE_KINDS, rule.name
+    content_rules = [
+        r.name for r in RULES if r.kind in ("content+", "detector+", "structure+content")
+    ]
+    assert content_rules == [
+        "bounce-detector",
+        "quoted-rejected-message",
+        "abuse-complaint",
+        "machine-subject",
+        "machine-body",
+    ]
+
+
+def test_every_signal_names_its_kind(pipeline: Pipeline) -> None:
+    for row in CORPUS[:40]:
+        for signal in pipeline.decide((MACHINE / row["file"]).read_bytes()).evidence:
+            assert signal.kind in SIGNAL_KINDS, signal
+
+
+def test_bounce_detector_skips_megabytes_of_text(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+    monkeypatch.setattr(bounce, "all_failures", lambda message: calls.append(message) or ((), ()))
+    body = "A line with an address user@example.org and 550 user unknown.\n" * 20000
+    raw = _mail("From: Mail Service <svc@mx.example.net>", body=body)
+    pipeline.decide(raw)
+    assert not calls, "flufl.bounce reads every line: seconds on megabytes"
+    pipeline.decide((FIXTURES / "guard/machine_bounce_detector_qmail_gateway.eml").read_bytes())
+    assert calls
 
 
 def test_inspect_json_has_evidence(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,27 +8,45 @@ anywhere in the message, so they also fire on a customer who forwards a bounce t
 received. The rule therefore needs a second, non-content machine signal (see facts.py).
 
 It is also the costliest check (about 5 ms a message on the fixture corpus, against
-well under 1 ms for all the others), so it runs only when the message already has such
-a second signal and no cheaper rule has refused it.
+well under 1 ms for all the others, and seconds on megabytes of text), so it runs only when
+the message already has such a second signal, no cheaper rule has refused it, and the
+message holds at most MAX_TEXT_BYTES of text.
 """
 
 from __future__ import annotations
 
 import logging
+from email.message import Message
 
 from flufl.bounce import all_failures
 
 from responder.pipeline.guard.facts import Facts
 from responder.pipeline.guard.model import Evidence, Found, GuardContext
+from responder.pipeline.parse import MAX_PARTS
 
 # flufl.bounce logs every detector it runs at INFO, and an exception in a detector at ERROR.
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+# Its detectors read every text line of every part, attached messages included: 4 MB of text
+# takes it about 8 s. Notifications are small; past this much text we rely on our own rules.
+MAX_TEXT_BYTES = 128 * 1024
+
+
+def _text_size(root: Message) -> int:
+    """Characters of text in the whole MIME tree, counted without decoding (bounded walk)."""
+    size = 0
+    for count, part in enumerate(root.walk()):
+        if count >= MAX_PARTS or size > MAX_TEXT_BYTES:
+            return MAX_TEXT_BYTES + 1
+        if not part.is_multipart() and part.get_content_maintype() in ("text", "message"):
+            payload = part.get_payload()
+            size += len(payload) if isinstance(payload, str | bytes) else 0
+    return size
 
 
 def failed_recipients(facts: Facts) -> int:
     """How many failed recipients flufl.bounce finds (0 when none, or when it cannot parse)."""
     mime = facts.message.mime
-    if mime is None:
+    if mime is None or _text_size(mime) > MAX_TEXT_BYTES:
         return 0
     try:
         temporary, permanent = all_failures(mime)

@@ -121,19 +121,17 @@ class Facts:
         return tuple(found)
 
     def _sender_tokens(self) -> Found:
-        names = [a.name for a in self.message.senders]
-        locals_ = [a.address.rpartition("@")[0] for a in self.message.senders]
+        """A software word in From's display name or local part, or in the envelope sender."""
+        candidates = [("from", a.name) for a in self.message.senders]
+        candidates += [("from", a.address.rpartition("@")[0]) for a in self.message.senders]
         for value in self.message.headers.get("return-path", []):
             match = _ADDRESS_IN.search(value)
             if match:
-                locals_.append(match.group(1))
-        for where, values in (("from", names + locals_),):
-            for value in values:
-                token = self.book.sender_tokens.find(sender_words(value))
-                if token:
-                    return (
-                        Evidence("software-sender", "sender", where, f"{short(value)} ({token})"),
-                    )
+                candidates.append(("return-path", match.group(1)))
+        for where, value in candidates:
+            token = self.book.sender_tokens.find(sender_words(value))
+            if token:
+                return (Evidence("software-sender", "sender", where, f"{short(value)} ({token})"),)
         return ()
 
     def _server_mailer(self) -> Evidence | None:

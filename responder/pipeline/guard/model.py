@@ -18,8 +18,18 @@ from responder.pipeline.parse import ParsedMessage
 if TYPE_CHECKING:
     from responder.pipeline.guard.phrases import PhraseBook
 
-# What a signal is about. Only "content" signals need a second, non-content signal to refuse.
-KINDS = ("sender", "headers", "structure", "content", "detector", "loop")
+# What a signal is about. Only "content" and "detector" signals need a second one to refuse.
+SIGNAL_KINDS = ("sender", "headers", "structure", "loop", "content", "detector")
+# What a rule needs: one signal of a kind that refuses alone, or ("+") a second machine signal.
+RULE_KINDS = (
+    "sender",
+    "headers",
+    "structure",
+    "loop",
+    "detector+",
+    "structure+content",
+    "content+",
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,7 @@ class Evidence:
     """One signal that fired: which rule or check, what kind, where, and what matched."""
 
     rule: str
-    kind: str
+    kind: str  # one of SIGNAL_KINDS
     where: str  # a header name ("return-path"), "subject", "body", "mime" or "detector"
     matched: str  # the value or phrase that matched, shortened for display
 
@@ -49,7 +59,7 @@ class GuardContext:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    kind: str  # the kind of evidence it needs; "content+" = content plus a second machine signal
+    kind: str  # one of RULE_KINDS
     description: str
     check: Callable[[Any, GuardContext], Found]  # (Facts, context) -> evidence
 
