@@ -56,9 +56,7 @@ def failed_recipients(facts: Facts) -> int:
 
 
 def bounce_detector(facts: Facts, _: GuardContext) -> Found:
-    # An attached message is no confirmation here: flufl.bounce reads attached messages too,
-    # so a customer's "forward as attachment" of a bounce would confirm itself.
-    second = tuple(e for e in facts.second_signals if e.rule != "attached-message")
+    second = facts.confirmations
     if not second or facts.is_forward:
         return ()
     count = failed_recipients(facts)

@@ -33,7 +33,7 @@ _FORWARD = re.compile(
 )
 _ADDRESS_IN = re.compile(r"<?\s*([^<>\s@]+)@[^<>\s]*>?")
 _ENCLOSED = ("message/rfc822", "message/global")  # a whole message inside this one
-QUOTED_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
+QUOTED_PARTS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
 
 
 class Facts:
@@ -93,9 +93,13 @@ class Facts:
 
     @functools.cached_property
     def quoted_part(self) -> str | None:
-        """A quoted message below the top level: a bounce's returned mail, a complaint's spam."""
-        for ctype in self.outer[0][1:]:
-            if ctype in QUOTED_PARTS:
+        """A quoted message below the top level: a bounce's returned mail, a complaint's spam.
+
+        Headers-only parts first: only mail systems write them.
+        """
+        types = self.outer[0][1:]
+        for ctype in QUOTED_PARTS:
+            if ctype in types:
                 return ctype
         return None
 
@@ -119,6 +123,17 @@ class Facts:
         if "message-id" not in self.message.headers:
             found.append(Evidence("no-message-id", "headers", "message-id", "(missing)"))
         return tuple(found)
+
+    @functools.cached_property
+    def confirmations(self) -> Found:
+        """The second signals that may confirm a phrase or the bounce detector.
+
+        Not an attached message: people attach mails too (a customer's "delivery failed"
+        above the shop's shipping mail), and flufl.bounce reads attachments, so a forwarded
+        bounce would confirm itself. An attached message counts only in the structure rules
+        (quoted-rejected-message, abuse-complaint), which name the part they need.
+        """
+        return tuple(e for e in self.second_signals if e.rule != "attached-message")
 
     def _sender_tokens(self) -> Found:
         """A software word in From's display name or local part, or in the envelope sender."""

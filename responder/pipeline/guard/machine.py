@@ -76,14 +76,22 @@ def _failure_phrase(facts: Facts, rule: str) -> Found:
 
 
 def quoted_rejected_message(facts: Facts, _: GuardContext) -> Found:
-    """A returned message or its headers attached, and a delivery-failure phrase on top."""
+    """A returned message or its headers attached, and a delivery-failure phrase on top.
+
+    Only mail systems write text/rfc822-headers parts. A whole message/rfc822 is also what
+    a person attaches ("delivery failed" above the shop's shipping mail), so then the phrase
+    needs a confirming signal too.
+    """
     part = facts.quoted_part
     if part is None or facts.is_forward:
         return ()
     phrase = _failure_phrase(facts, "quoted-rejected-message")
     if not phrase:
         return ()
-    return (Evidence("quoted-rejected-message", "structure", "mime", part), *phrase)
+    found = (Evidence("quoted-rejected-message", "structure", "mime", part), *phrase)
+    if part != "message/rfc822":
+        return found
+    return (*found, facts.confirmations[0]) if facts.confirmations else ()
 
 
 def abuse_complaint(facts: Facts, _: GuardContext) -> Found:
@@ -115,7 +123,7 @@ def machine_subject(facts: Facts, _: GuardContext) -> Found:
     )
     if not phrase or facts.is_forward:
         return ()
-    second = facts.second_signals
+    second = facts.confirmations
     return (*phrase, second[0]) if second else ()
 
 
@@ -127,7 +135,7 @@ def machine_body(facts: Facts, _: GuardContext) -> Found:
     )
     if not phrase or facts.is_forward:
         return ()
-    second = facts.second_signals
+    second = facts.confirmations
     return (*phrase, second[0]) if second else ()
 
 
