@@ -4,9 +4,10 @@ Most mail is refused or let through by the cheap header rules; folding the body,
 phrase lists and running the bounce detector happen lazily, at most once per message.
 
 The signals here are of two strengths. Content (a bounce or vacation phrase in the subject
-or body) never refuses alone. The weak non-content signals below ("second signals":
-a sender that looks like software, a server mailer, an attached message, no Message-ID)
-never refuse alone either; a content rule refuses when it has one of them.
+or body) never refuses alone. The weak non-content signals below ("second signals": a
+sender that looks like software, a server mailer, no Message-ID, an attached message) never
+refuse alone either; a content rule refuses when one of them confirms it (`confirmations`:
+all but the attached message, which only the structure rules use).
 """
 
 from __future__ import annotations
