@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from responder.pipeline.parse import ParsedMessage
-
 if TYPE_CHECKING:
     from responder.pipeline.guard.phrases import PhraseBook
 
@@ -62,12 +60,6 @@ class Rule:
     kind: str  # one of RULE_KINDS
     description: str
     check: Callable[[Any, GuardContext], Found]  # (Facts, context) -> evidence
-
-    def matches(self, message: ParsedMessage, context: GuardContext) -> bool:
-        """A rule on its own, outside judge(): used by tests and by `inspect`."""
-        from responder.pipeline.guard.facts import Facts
-
-        return bool(self.check(Facts(message, context), context))
 
 
 @dataclass(frozen=True)
