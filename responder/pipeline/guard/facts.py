@@ -5,7 +5,8 @@ phrase lists and running the bounce detector happen lazily, at most once per mes
 
 The signals here are of two strengths. Content (a bounce or vacation phrase in the subject
 or body) never refuses alone. The weak non-content signals below ("second signals": a
-sender that looks like software, a server mailer, no Message-ID, an attached message) never
+sender that looks like software, a server mailer, no Message-ID, RFC 3464 fields in the
+text, an attached message) never
 refuse alone either; a content rule refuses when one of them confirms it (`confirmations`:
 all but the attached message, which only the structure rules use).
 """
@@ -33,6 +34,12 @@ _FORWARD = re.compile(
     r"^\s*(?:fwd?|wg|tr|rv|enc|doorst|vs|vb|pd|i|rif|fs)\s*:", re.IGNORECASE | re.UNICODE
 )
 _ADDRESS_IN = re.compile(r"<?\s*([^<>\s@]+)@[^<>\s]*>?")
+# RFC 3464 per-recipient fields in a text part: a delivery report with mislabelled parts.
+_DSN_FIELDS = re.compile(
+    r"^[ \t]*Final-Recipient[ \t]*:.{0,200}?\n(?:.{0,200}\n){0,6}?[ \t]*"
+    r"(?:Action[ \t]*:[ \t]*(?:failed|delayed)|Status[ \t]*:[ \t]*[45]\.\d{1,3}\.\d{1,3})",
+    re.IGNORECASE | re.MULTILINE,
+)
 _ENCLOSED = ("message/rfc822", "message/global")  # a whole message inside this one
 QUOTED_PARTS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
 
@@ -93,6 +100,26 @@ class Facts:
         return tuple(types), report_type
 
     @functools.cached_property
+    def outer_texts(self) -> tuple[str, ...]:
+        """The first few text/plain parts outside attached messages (DSN fields hide there)."""
+        root = self.message.mime
+        if root is None or len(self.message.content_types) == 1:
+            return (self.message.new_text[:BODY_CHARS],)
+        texts: list[str] = []
+        stack = [root]
+        while stack and len(texts) < 3:
+            part = stack.pop()
+            ctype = part.get_content_type()
+            if part.is_multipart():
+                if not ctype.startswith("message/"):
+                    children = part.get_payload()
+                    if isinstance(children, list):
+                        stack.extend(c for c in reversed(children) if isinstance(c, Message))
+            elif ctype == "text/plain":
+                texts.append(_decoded(part)[:BODY_CHARS])
+        return tuple(texts)
+
+    @functools.cached_property
     def quoted_part(self) -> str | None:
         """A quoted message below the top level: a bounce's returned mail, a complaint's spam.
 
@@ -123,6 +150,11 @@ class Facts:
             found.append(Evidence("attached-message", "structure", "mime", self.quoted_part))
         if "message-id" not in self.message.headers:
             found.append(Evidence("no-message-id", "headers", "message-id", "(missing)"))
+        for text in self.outer_texts:
+            dsn = _DSN_FIELDS.search(text)
+            if dsn:
+                found.append(Evidence("dsn-fields", "structure", "body", short(dsn.group(0))))
+                break
         return tuple(found)
 
     @functools.cached_property
@@ -158,3 +190,18 @@ class Facts:
                     if mailer in folded:
                         return Evidence("server-mailer", "headers", name, short(value))
         return None
+
+
+def _decoded(part: Message) -> str:
+    """A leaf part's text; hostile transfer encodings and charsets give "" or replacements."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        return ""
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload[: BODY_CHARS * 4].decode(charset, "replace")
+    except LookupError:
+        return payload[: BODY_CHARS * 4].decode("utf-8", "replace")
