@@ -19,7 +19,7 @@ from responder.config.duration import parse_duration
 from responder.pipeline import language
 from responder.pipeline.authres import forged_sender
 from responder.pipeline.echo import safe_name, safe_subject
-from responder.pipeline.guard import GuardContext, judge
+from responder.pipeline.guard import Evidence, GuardContext, judge, load_phrasebook
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
     Reply,
@@ -64,6 +64,7 @@ class Decision:
     reply: Reply | None = None
     respond_by: datetime | None = None
     follow_up: bool = False  # continues a conversation that already has its acknowledgment
+    evidence: tuple[Evidence, ...] = ()  # the guard's signals: why refused, or what fired anyway
 
     def as_json(self) -> dict[str, Any]:
         reply = None
@@ -83,6 +84,7 @@ class Decision:
             "language": self.language,
             "reference": self.reference,
             "follow_up": self.follow_up,
+            "evidence": [signal.as_json() for signal in self.evidence],
             "reply": reply,
         }
 
@@ -94,7 +96,9 @@ class Pipeline:
         self.config = config
         self.router = router or load_router(config.routing.rules)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
-        self.guard_context = GuardContext(config.mailbox.own_addresses)
+        self.guard_context = GuardContext(
+            config.mailbox.own_addresses, load_phrasebook(config.guard.phrases)
+        )
 
     def decide(self, raw: bytes, **options: Any) -> Decision:
         """Decide one message from its raw bytes; `options` as for decide_parsed()."""
@@ -163,6 +167,7 @@ class Pipeline:
             reference=conversation,
             message=message,
             follow_up=follow_up,
+            evidence=verdict.evidence,
         )
         if reason is not None:
             return decision
