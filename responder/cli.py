@@ -1,4 +1,4 @@
-"""`responder` command line: inspect, preview, check, lint, run, demo.
+"""`responder` command line: inspect, preview, check, lint, run, init, status, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -93,6 +93,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(_load_config(args), once=args.once)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from responder.commands.init import init
+
+    return init(Path(args.directory))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from responder.commands.status import status
+
+    return status(_load_config(args), as_json=args.json)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from responder.devstack.demo import demo
 
@@ -133,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    init = add("init", cmd_init, "write a starter configuration (config, routing, templates)")
+    init.add_argument("directory", metavar="DIR", help="where to write it, e.g. /etc/responder")
+    status = add("status", cmd_status, "what the service has done lately (reads the ledger)")
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 
+from responder.config.defaults import ROUTING_RULES, TEMPLATES
 from responder.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -81,7 +82,7 @@ class ReplyConfig:
 
     languages: tuple[str, ...] = ("en", "es", "nl", "de", "fr", "pt")
     default_language: str = "en"
-    templates: str = str(PROJECT_ROOT / "templates")
+    templates: str = str(TEMPLATES)  # the shipped ones (package data)
     default_response_time: str = "4h"
     response_time: Mapping[str, str] = field(
         default_factory=lambda: {"billing": "4h", "technical": "4h", "orders": "4h"}
@@ -96,7 +97,7 @@ class ReplyConfig:
 class RoutingConfig:
     """Where the routing rules live (a TOML file of their own, edited by admins)."""
 
-    rules: str = str(PROJECT_ROOT / "config" / "routing.toml")
+    rules: str = str(ROUTING_RULES)  # the shipped ones (package data)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,14 @@ class ServiceConfig:
     smtp_connections: int = 4
     max_attempts: int = 3
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line)
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus metrics and /healthz over HTTP; off unless `listen` names host:port."""
+
+    listen: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     source: str = "built-in defaults"
 
     def state_dir(self) -> Path:

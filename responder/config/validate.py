@@ -10,6 +10,7 @@ from responder.config.duration import parse_duration
 from responder.errors import ConfigError
 
 SECURITY_MODES = ("tls", "starttls", "plain")
+LOG_FORMATS = ("text", "json")
 
 if TYPE_CHECKING:
     from responder.config import Config, ServerConfig
@@ -57,6 +58,22 @@ def validate(config: Config) -> None:
     for key in ("batch_size", "smtp_connections", "max_attempts"):
         if getattr(service, key) < 1:
             raise ConfigError(f"service.{key}", "must be at least 1")
+    if service.log_format not in LOG_FORMATS:
+        raise ConfigError("service.log_format", f"must be one of {', '.join(LOG_FORMATS)}")
+    if config.metrics.listen:
+        try:
+            split_listen(config.metrics.listen)
+        except ValueError as exc:
+            raise ConfigError("metrics.listen", str(exc)) from None
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """`127.0.0.1:9464` or `[::1]:9464` → (host, port); ValueError saying what is wrong."""
+    host, colon, port = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port (e.g. 127.0.0.1:9464), got {listen!r}")
+    return host, int(port)
 
 
 def is_loopback(host: str) -> bool:

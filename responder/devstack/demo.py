@@ -21,7 +21,8 @@ from pathlib import Path
 from responder import config as config_module
 from responder.devstack.mailstack import MailStack, servers_available
 from responder.service.ledger import Ledger
-from responder.service.loop import Service, configure_logging
+from responder.service.logs import configure_logging
+from responder.service.loop import Service
 
 SUPPORT = "support@example.test"
 COMPLAINTS = [

@@ -27,10 +27,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from responder.config import PROJECT_ROOT
+from responder.config.defaults import LINT_PHRASES
 from responder.pipeline.textnorm import fold
 
-PHRASE_DIR = PROJECT_ROOT / "config" / "lint"
+PHRASE_DIR = LINT_PHRASES  # shipped as package data
 SHARED = "any"
 DEFAULT_GAP = 3
 _APOSTROPHES = re.compile(r"['’ʼ`´]")

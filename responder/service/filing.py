@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from responder.config import FoldersConfig
+from responder.service import metrics
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger
 
@@ -66,3 +67,4 @@ class Filer:
             self.mailbox.move(uids, folder)
         with self.ledger.transaction():
             self.ledger.mark_filed([plan.key for plan in plans if plan.key])
+        metrics.filed([plan.folder for plan in plans])

@@ -28,10 +28,12 @@ from responder.errors import ResponderError, TransientError
 from responder.pipeline.decide import Decision, Pipeline
 from responder.pipeline.parse import parse
 from responder.pipeline.threads import normalize_subject
+from responder.service import metrics, monitor
 from responder.service.conversation import History
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger, NewMessage, Record
+from responder.service.logs import configure_service_logging
 from responder.service.outbox import Outbox
 from responder.service.retry import interruptible_sleep, log_retry
 from responder.service.smtp import SenderPool
@@ -134,6 +136,7 @@ class Service:
 
     def process(self, uids: list[int]) -> int:
         fetched = self.mailbox.fetch(uids)
+        metrics.seen(len(fetched))
         with self.ledger.transaction():
             plans = [
                 plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))
@@ -174,6 +177,7 @@ class Service:
                 attempts,
             )
             self.ledger.bump("quarantined")
+            metrics.quarantined()
             return Plan(uid, "", self.config.folders.quarantine)
 
     def _decide_and_record(self, uid: int, raw: bytes) -> Plan:
@@ -189,6 +193,7 @@ class Service:
         decision = self.pipeline.decide_parsed(message, history=self.history)
         record = self._new_message(uid, decision)
         self.ledger.record(record)
+        metrics.decided(record, self.mailbox.arrived_at.get(uid))
         self._log_decision(uid, decision)
         ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
         flags = self.filer.flags_for(
@@ -243,6 +248,12 @@ class Service:
             "yes" if decision.priority else "no",
             decision.language,
             decision.reference,
+            extra={
+                "key": decision.key,
+                "reference": decision.reference,
+                "queue": decision.queue,
+                "reason": decision.reason,
+            },
         )
 
     def copy_acks_to_sent(self) -> None:
@@ -299,21 +310,14 @@ def state_lock(state_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 def run(config: Config, once: bool = False) -> int:
     """`responder run`: lint the templates, take the state lock, serve until SIGTERM."""
-    configure_logging(config.service.log_level)
+    configure_service_logging(config)
     from responder.lint.preflight import require_valid_templates
 
     require_valid_templates(config)
     state_dir = config.state_dir()
-    with state_lock(state_dir):
+    with state_lock(state_dir), monitor.running(config, state_dir):
         ledger = Ledger.in_state_dir(state_dir)
         service = Service(config, ledger)
         _install_signal_handlers(service)

@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from responder.errors import PermanentError, TransientError
+from responder.service import metrics
 from responder.service.ledger import Ledger
 from responder.service.retry import log_retry
 from responder.service.smtp import SenderPool
@@ -93,9 +94,11 @@ class Outbox:
             self._down.set()
             raise
         self.ledger.mark_sent_concurrently(key)
-        log.info("acknowledgment sent to %s", recipient)
+        metrics.acknowledged(key)
+        log.info("acknowledgment sent to %s", recipient, extra={"key": key})
 
     def _record_failure(self, key: str, recipient: str, error: BaseException) -> None:
+        metrics.smtp_failed(permanent=isinstance(error, PermanentError))
         if isinstance(error, PermanentError):
             with self.ledger.transaction():
                 self.ledger.mark_ack_failed(key, str(error), None)
