@@ -27,6 +27,15 @@ class _Masking(logging.Formatter):
         super().__init__(fmt)
         self.secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
 
+    @staticmethod
+    def repair(record: logging.LogRecord) -> logging.LogRecord:
+        """A library's malformed call (args that do not fit its format) still gives one line."""
+        try:
+            record.getMessage()
+        except (TypeError, ValueError):
+            record.msg, record.args = f"{record.msg} {record.args!r}", ()
+        return record
+
     def mask(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
@@ -40,7 +49,9 @@ class TextFormatter(_Masking):
         super().__init__(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.mask(super().format(record)).replace("\r", "\\r").replace("\n", "\\n")
+        return (
+            self.mask(super().format(self.repair(record))).replace("\r", "\\r").replace("\n", "\\n")
+        )
 
 
 class JsonFormatter(_Masking):
@@ -52,7 +63,7 @@ class JsonFormatter(_Masking):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": self.mask(record.getMessage()),
+            "message": self.mask(self.repair(record).getMessage()),
         }
         for name in FIELDS:
             value = getattr(record, name, None)
