@@ -8,6 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Recipes see the venv's scripts (`responder`, `ruff`) first, as if it were activated.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: install install-system install-python test lint demo bench
 

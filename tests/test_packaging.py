@@ -68,9 +68,16 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 180) 
 @pytest.mark.stack
 def test_wheel_installed_outside_the_checkout_works(mailstack: MailStack, tmp_path: Path) -> None:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("RESPONDER_", "PYTHON"))}
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "responder", "templates", "config"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, symlinks=True)
+        else:
+            shutil.copy2(REPO / name, source / name)
     wheels = tmp_path / "wheels"
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
         tmp_path,
         base_env,
     )
