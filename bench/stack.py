@@ -8,7 +8,10 @@ starts in about 0.3 s, so isolation is cheaper than cleaning up.
 from __future__ import annotations
 
 import contextlib
+import random
+import shutil
 import smtplib
+import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -103,3 +106,65 @@ def wait_inbox_settled(client: IMAPClient, expected: int, timeout: float) -> int
         if seen >= expected or time.perf_counter() > deadline:
             return seen
         time.sleep(0.05)
+
+
+SINK = "benchmark sink"
+
+
+def discard_acknowledgments(stack: MailStack) -> None:
+    """Postfix accepts acknowledgments as usual, then hands them to its `discard` transport
+    instead of delivering them over LMTP into the customers' Maildirs: the drain then measures
+    the responder, not local delivery (which a real server does elsewhere). Only mail to the
+    stack's domain goes through Postfix in a drain (the backlog is injected over LMTP)."""
+    etc = stack.state_dir / "etc" / "postfix"
+    postconf = shutil.which("postconf") or "/usr/sbin/postconf"
+    postfix = shutil.which("postfix") or "/usr/sbin/postfix"
+    subprocess.run(
+        [postconf, "-c", str(etc), "-e", f"virtual_transport = discard:{SINK}"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run([postfix, "-c", str(etc), "reload"], check=True, capture_output=True)
+    time.sleep(0.5)  # master re-reads main.cf; new deliveries use the sink
+
+
+def discarded(stack: MailStack) -> int:
+    """Acknowledgments Postfix accepted and discarded (its log: status=sent (benchmark sink))."""
+    log = stack.state_dir / "log" / "postfix.log"
+    if not log.exists():
+        return 0
+    return log.read_text(errors="replace").count(f"status=sent ({SINK})")
+
+
+def seed_conversations(stack: MailStack, count: int) -> dict[str, float]:
+    """A mailbox that has seen `count` conversations with `folders.reference_keywords` on: the
+    INBOX (where the service sets keywords before MOVE) and a queue folder know `count`
+    `#REFERENCE` keywords, which Dovecot keeps in the mailbox index and lists in full in every
+    SELECT and after every STORE that adds a keyword. Built with one message carrying them all
+    (500 keywords per STORE), then moved to Queues/general."""
+    started = time.perf_counter()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    rng = random.Random(count)
+    refs = [b"#" + "".join(rng.choices(alphabet, k=8)).encode() for _ in range(count)]
+    with stack.imap(SUPPORT) as client:
+        if not client.folder_exists("Queues/general"):
+            client.create_folder("Queues/general")
+        client.append("INBOX", b"Subject: old conversations\r\n\r\nseed\r\n")
+        client.select_folder("INBOX")
+        uid = client.search("ALL")[-1]
+        for start in range(0, count, 500):
+            client.add_flags([uid], refs[start : start + 500], silent=True)
+        client.move([uid], "Queues/general")
+        client.unselect_folder()
+        t = time.perf_counter()
+        client.select_folder("INBOX")
+        select_s = time.perf_counter() - t
+        untagged = client._imap.untagged_responses
+        flags_bytes = sum(len(x) for x in untagged.get("FLAGS", []) if isinstance(x, bytes))
+        client.unselect_folder()
+    return {
+        "conversations": count,
+        "seed_s": round(time.perf_counter() - started, 1),
+        "select_inbox_ms": round(select_s * 1000, 1),
+        "flags_response_kb": round(flags_bytes / 1024, 1),
+    }
