@@ -7,8 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
+from responder import config
+from responder.errors import ConfigError
 from responder.service import metrics
 
 MONITORING = Path(__file__).resolve().parent.parent / "config" / "monitoring"
@@ -75,3 +78,16 @@ def test_dashboard_queries_only_exported_metrics() -> None:
         n.removesuffix("_bucket") for n in used
     }
     assert not {n for n in unused if not n.endswith(("_count", "_sum"))}, unused
+
+
+def test_listen_and_log_format_are_validated_naming_the_key() -> None:
+    assert config.load(environ={}).metrics.listen == ""  # off by default
+    ok = config.load(environ={"RESPONDER_METRICS_LISTEN": "[::1]:9464"})
+    assert ok.metrics.listen == "[::1]:9464"
+    for env, key in (
+        ({"RESPONDER_METRICS_LISTEN": "9464"}, "metrics.listen"),
+        ({"RESPONDER_METRICS_LISTEN": "127.0.0.1:99999"}, "metrics.listen"),
+        ({"RESPONDER_SERVICE_LOG_FORMAT": "xml"}, "service.log_format"),
+    ):
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            config.load(environ=env)
