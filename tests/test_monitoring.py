@@ -91,3 +91,18 @@ def test_listen_and_log_format_are_validated_naming_the_key() -> None:
     ):
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
             config.load(environ=env)
+
+
+def test_reference_keywords_are_off_by_default_and_work_when_on() -> None:
+    from responder.config import FoldersConfig
+    from responder.service.filing import Filer
+
+    assert config.load(environ={}).folders.reference_keywords is False
+    off = Filer(FoldersConfig(), None, None)  # type: ignore[arg-type]
+    on = Filer(FoldersConfig(reference_keywords=True), None, None)  # type: ignore[arg-type]
+    assert off.flags_for("reply", "billing", True, "K7Q2M9XA") == [
+        "billing",
+        "\\Flagged",
+        "priority",
+    ]
+    assert on.flags_for("reply", "billing", False, "K7Q2M9XA") == ["billing", "#K7Q2M9XA"]

@@ -73,7 +73,7 @@ class FoldersConfig:
     refused: str = "Auto-Replies"
     spam: str = "Junk"
     quarantine: str = "Quarantine"
-    reference_keywords: bool = True  # tag each filed message with its conversation reference
+    reference_keywords: bool = False  # tag each filed message with #REFERENCE (bench scenario 6)
 
 
 @dataclass(frozen=True)
