@@ -9,6 +9,8 @@ line may contain the password (one with characters that quoting and escaping man
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -144,6 +146,23 @@ def test_metrics_health_and_logs(make_mailstack: Callable[..., MailStack], tmp_p
         latency = _value(samples, "responder_acknowledgment_latency_seconds_sum")
         assert 0 < latency < 7 * 10, latency  # INTERNALDATE has whole seconds: each < 10 s
         assert _total(samples, "responder_build_info") == 1
+
+        # `responder status` beside the running service (read-only ledger, heartbeat file)
+        env = service.environment() | {"PYTHONPATH": str(REPO)}
+        status = subprocess.run(
+            [sys.executable, "-m", "responder", "status", "--json"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert status.returncode == 0, status.stderr
+        report = json.loads(status.stdout)
+        assert report["service"]["running"] and report["service"]["imap_connected"]
+        assert report["last_hour"]["total_acknowledgments"] == 7
+        assert report["last_hour"]["total_refusals"] == 2
+        assert report["pending"]["count"] == 0 and report["quarantined"]["count"] == 0
 
         stack.stop_dovecot()
         assert _health_becomes(url, 503, 10)() < 10

@@ -92,6 +92,7 @@ class Health:
         self.connected = False
         self.connections = 0
         self.last_check = 0.0  # time.time() of the last successful IMAP exchange on the INBOX
+        self.changed = threading.Event()  # the session went up or down: rewrite the heartbeat
 
     def age(self, now: float | None = None) -> float:
         """Seconds since the last successful check (infinite before the first)."""
@@ -203,11 +204,13 @@ def imap_connected() -> None:
         HEALTH.last_check = time.time()
         if HEALTH.connections > 1:
             RECONNECTS.inc()
+    HEALTH.changed.set()
 
 
 def imap_closed() -> None:
     with HEALTH.lock:
         HEALTH.connected = False
+    HEALTH.changed.set()
 
 
 def checked(result: T) -> T:

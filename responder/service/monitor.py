@@ -115,11 +115,11 @@ def running(config: Config, state_dir: Path) -> Iterator[None]:
     stop = threading.Event()
 
     def beat() -> None:
-        while True:
+        while not stop.is_set():
+            metrics.HEALTH.changed.clear()
             with contextlib.suppress(OSError):
                 write_heartbeat(state_dir)
-            if stop.wait(HEARTBEAT_EVERY):
-                return
+            metrics.HEALTH.changed.wait(HEARTBEAT_EVERY)  # or at once when the session changes
 
     beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
     beater.start()
@@ -127,6 +127,7 @@ def running(config: Config, state_dir: Path) -> Iterator[None]:
         yield
     finally:
         stop.set()
+        metrics.HEALTH.changed.set()
         beater.join(5)
         with contextlib.suppress(OSError):
             write_heartbeat(state_dir)
