@@ -17,7 +17,7 @@ from bench.settings import FULL, QUICK, Run
 from responder.devstack.mailstack import servers_available
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline")
+SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline", "keywords")
 
 
 def _scenario(name: str) -> Callable[[Run], Section]:
@@ -30,6 +30,8 @@ def _scenario(name: str) -> Callable[[Run], Section]:
         from bench.scen_drain import scenario
     elif name == "memory":
         from bench.scen_memory import scenario
+    elif name == "keywords":
+        from bench.scen_keywords import scenario
     else:
         from bench.scen_pipeline import scenario
     return scenario

@@ -31,11 +31,14 @@ from bench.settings import Run
 from bench.stack import (
     SUPPORT,
     bench_users,
+    discard_acknowledgments,
+    discarded,
     folder_counts,
     fresh_stack,
     inbox_count,
     maildir_new,
     move_everything_to_inbox,
+    seed_conversations,
 )
 from responder.devstack.mailstack import MailStack
 
@@ -172,10 +175,23 @@ def drain(
     idle_seconds: float = 0.0,
     ceiling: bool = False,
     baseline: bool = False,
+    discard: bool = True,
+    history: int = 0,
+    settings: dict[str, str] | None = None,
 ) -> DrainResult:
+    """`discard`: acknowledgments end in Postfix's discard transport (accepted by SMTP, not
+    delivered); `history`: past conversations' keywords in the mailbox first; `settings`:
+    RESPONDER_* for the service."""
     result = DrainResult(count)
     d = result.data
+    d["acks_discarded_by_postfix"] = discard
+    d["settings"] = settings or {}
     with fresh_stack(run.workdir, name, bench_users(SENDERS)) as stack:
+        if discard:
+            discard_acknowledgments(stack)
+        if history:
+            run.say(f"{name}: seeding {history:,} past conversations' keywords")
+            d["history"] = seed_conversations(stack, history)
         if baseline:
             d["baseline"] = _baseline_rss(run, stack, name)
         t = time.perf_counter()
@@ -197,7 +213,7 @@ def drain(
             run.say(f"{name}: raw ceiling on the {count} messages, then moved back")
             d["raw"] = raw_ceiling(stack)
             d["raw"]["moved_back_s"] = round(move_everything_to_inbox(stack), 2)
-        _run_service(run, stack, name, count, idle_seconds, d)
+        _run_service(run, stack, name, count, idle_seconds, d, settings or {})
     return result
 
 
@@ -210,10 +226,17 @@ def sync_inbox(stack: MailStack) -> None:
 
 
 def _run_service(
-    run: Run, stack: MailStack, name: str, count: int, idle_seconds: float, d: dict[str, Any]
+    run: Run,
+    stack: MailStack,
+    name: str,
+    count: int,
+    idle_seconds: float,
+    d: dict[str, Any],
+    settings: dict[str, str],
 ) -> None:
     customers = {u: maildir_new(stack, u) for u in bench_users(SENDERS)}
     service = ServiceProcess(stack, run.workdir / f"{name}-service")
+    service.env |= settings
     ledger = LedgerView(service.ledger_path)
     profiler: Profiler | None = None
     with NewFiles(customers) as acks:
@@ -253,8 +276,11 @@ def _run_service(
                     1,
                 ),
             )
-            arrived = acks.wait_for(None, progress.sent, 60)
+            arrived = (
+                [] if d["acks_discarded_by_postfix"] else acks.wait_for(None, progress.sent, 60)
+            )
             d["acks_delivered"] = len(arrived)
+            d["acks_discarded"] = _wait_discarded(stack, progress.sent)
             if arrived:
                 d["last_ack_delivered_s"] = round(
                     max(a.at for a in arrived) - service.spawned_at, 3
@@ -268,6 +294,14 @@ def _run_service(
                 profiler.stop()
             ledger.close()
             service.stop()
+
+
+def _wait_discarded(stack: MailStack, expected: int, timeout: float = 30.0) -> int:
+    """Acknowledgments Postfix discarded (its queue may still hold the last ones)."""
+    deadline = time.perf_counter() + timeout
+    while (seen := discarded(stack)) < expected and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    return seen
 
 
 def _idle_cpu(service: ServiceProcess, seconds: float) -> dict[str, Any]:

@@ -42,6 +42,8 @@ def section(result: DrainResult) -> Section:
             "(no IDLE delay in these figures)",
             "clock: service process spawned -> ledger shows every message filed AND every "
             "acknowledgment accepted by SMTP (ack_state='sent'); start-up is included",
+            "acknowledgments: accepted by Postfix as usual, then handed to its discard transport "
+            "(not delivered into local Maildirs), so the figure is the responder's own throughput",
             "raw ceiling, same run, same messages (measured first, then all moved back to the "
             f"INBOX in {raw['moved_back_s']} s): one imapclient connection, UID SEARCH, FETCH "
             f"BODY.PEEK[] + one UID MOVE per {raw['batch']}, nothing else",
@@ -67,10 +69,15 @@ def section(result: DrainResult) -> Section:
         ["service / ceiling", "", "", f"{100 * share:.1f} %" if share else "-", ""],
     ]
     led = d["ledger"]
+    where = (
+        f"{d['acks_discarded']} discarded by Postfix's discard transport (no local delivery)"
+        if d["acks_discarded_by_postfix"]
+        else f"{d['acks_delivered']} delivered to customers' Maildir/new (last at "
+        f"{num(d.get('last_ack_delivered_s'), 's', 2)})"
+    )
     s.notes.append(
         f"acknowledgments: {led['sent']} accepted by SMTP (ledger), {d['log_acks_sent']} logged "
-        f"'acknowledgment sent to', {d['acks_delivered']} delivered to customers' Maildir/new "
-        f"(last at {num(d.get('last_ack_delivered_s'), 's', 2)}); expected "
+        f"'acknowledgment sent to', {where}; expected "
         f"{d['expected_acks']}; failed {led['failed']}, quarantined {led['quarantined']}"
     )
     s.notes.append(

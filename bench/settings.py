@@ -19,6 +19,8 @@ class Sizes:
     idle_seconds: float = 60.0  # scenario 4: CPU while idling in IDLE
     pipeline_rounds: int = 20  # scenario 5: passes over the .eml corpus
     burst_repeats: int = 3  # scenario 2: alternating responder/vacation runs; medians compared
+    keyword_history: int = 20_000  # scenario 6: past conversations' keywords in the mailbox
+    keyword_backlog: int = 1_000  # scenario 6: messages drained per setting
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -34,6 +36,8 @@ QUICK = Sizes(
     idle_seconds=10.0,
     pipeline_rounds=3,
     burst_repeats=1,
+    keyword_history=2_000,
+    keyword_backlog=200,
 )
 
 

@@ -1,4 +1,4 @@
-"""`responder` command line: inspect, preview, check, lint, run, requeue, demo.
+"""`responder` command line: inspect, preview, check, lint, run, requeue, init, status, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -105,6 +105,18 @@ def cmd_requeue(args: argparse.Namespace) -> int:
     return requeue(_load_config(args), args.keys, args.failed, args.uncertain)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from responder.commands.init import init
+
+    return init(Path(args.directory))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from responder.commands.status import status
+
+    return status(_load_config(args), as_json=args.json)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from responder.devstack.demo import demo
 
@@ -157,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     requeue.add_argument(
         "--uncertain", action="store_true", help="every acknowledgment whose delivery is uncertain"
     )
+    init = add("init", cmd_init, "write a starter configuration (config, routing, templates)")
+    init.add_argument("directory", metavar="DIR", help="where to write it, e.g. /etc/responder")
+    status = add("status", cmd_status, "what the service has done lately (reads the ledger)")
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -60,6 +61,8 @@ def test_2_lost_reply_after_end_of_data_is_uncertain_not_resent(desk: FaultyDesk
     wait_until(
         lambda: _ledger(desk, "SELECT ack_state FROM messages") == [("uncertain",)], 10, "uncertain"
     )
+    status = json.loads(desk.responder("status", "--json").stdout)
+    assert status["uncertain_acknowledgments"]["count"] == 1  # operators see it
     # The customer answers the acknowledgment: proof it arrived, so it is never resent.
     ack_id = next(line for line in ack.decode().splitlines() if line.startswith("Message-ID:"))
     answer = customer_mail(

@@ -21,6 +21,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 
+from responder.config.defaults import ROUTING_RULES, TEMPLATES
 from responder.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -82,7 +83,7 @@ class FoldersConfig:
     refused: str = "Auto-Replies"
     spam: str = "Junk"
     quarantine: str = "Quarantine"
-    reference_keywords: bool = True  # tag each filed message with its conversation reference
+    reference_keywords: bool = False  # tag each filed message with #REFERENCE (bench scenario 6)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class ReplyConfig:
 
     languages: tuple[str, ...] = ("en", "es", "nl", "de", "fr", "pt")
     default_language: str = "en"
-    templates: str = str(PROJECT_ROOT / "templates")
+    templates: str = str(TEMPLATES)  # the shipped ones (package data)
     default_response_time: str = "4h"
     response_time: Mapping[str, str] = field(
         default_factory=lambda: {"billing": "4h", "technical": "4h", "orders": "4h"}
@@ -106,7 +107,7 @@ class ReplyConfig:
 class RoutingConfig:
     """Where the routing rules live (a TOML file of their own, edited by admins)."""
 
-    rules: str = str(PROJECT_ROOT / "config" / "routing.toml")
+    rules: str = str(ROUTING_RULES)  # the shipped ones (package data)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class ServiceConfig:
     # this many seconds, and only if no answer or bounce settled it meanwhile (0: never).
     uncertain_resend_after: float = 6 * 3600.0
     retention_days: int = 90  # acknowledgment bodies older than this leave the ledger
+    log_format: str = "text"  # text | json (one JSON object per line)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,13 @@ class GoogleConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus metrics and /healthz over HTTP; off unless `listen` names host:port."""
+
+    listen: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
     imap: ServerConfig = field(default_factory=lambda: ServerConfig(port=143))
@@ -181,6 +190,7 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     source: str = "built-in defaults"
 
     def state_dir(self) -> Path:

@@ -16,6 +16,7 @@ SECURITY_MODES = ("tls", "starttls", "plain")
 AUTH_MODES = ("password", "xoauth2", "oauthbearer")
 TOKEN_SOURCES = {"command": None, "microsoft": "msal", "google": "google.auth"}
 MICROSOFT_FLOWS = ("client_credentials", "device_code")
+LOG_FORMATS = ("text", "json")
 
 if TYPE_CHECKING:
     from responder.config import Config, ServerConfig
@@ -73,6 +74,13 @@ def validate(config: Config) -> None:
             f"must be one of {', '.join(LOG_LEVELS)}, got {service.log_level!r}",
         )
     _validate_limits(config)
+    if service.log_format not in LOG_FORMATS:
+        raise ConfigError("service.log_format", f"must be one of {', '.join(LOG_FORMATS)}")
+    if config.metrics.listen:
+        try:
+            split_listen(config.metrics.listen)
+        except ValueError as exc:
+            raise ConfigError("metrics.listen", str(exc)) from None
     try:
         zoneinfo.ZoneInfo(reply.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -139,6 +147,15 @@ def _installed(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:  # the parent package is missing
         return False
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """`127.0.0.1:9464` or `[::1]:9464` → (host, port); ValueError saying what is wrong."""
+    host, colon, port = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port (e.g. 127.0.0.1:9464), got {listen!r}")
+    return host, int(port)
 
 
 def is_loopback(host: str) -> bool:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from responder.config import PROJECT_ROOT
+from responder.config.defaults import LINT_PHRASES
 from responder.lint.cues import DEFAULT_NORMALISER
 from responder.lint.notation import (
     APOSTROPHES,
@@ -39,7 +39,7 @@ from responder.lint.notation import (
 from responder.lint.reader import Deflection, Reader, build_reader
 from responder.pipeline.textnorm import fold
 
-PHRASE_DIR = PROJECT_ROOT / "config" / "lint"
+PHRASE_DIR = LINT_PHRASES  # shipped as package data
 SHARED = "any"
 DEFAULT_GAP = 3
 _APOSTROPHES, _INNER_HYPHENS, _GAP, _TOKEN = APOSTROPHES, INNER_HYPHENS, GAP, TOKEN

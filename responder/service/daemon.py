@@ -20,7 +20,9 @@ from typing import TextIO
 
 from responder.config import Config
 from responder.errors import ResponderError
+from responder.service import monitor
 from responder.service.ledger import Ledger, private_directory
+from responder.service.logs import configure_service_logging
 from responder.service.loop import Service
 
 log = logging.getLogger("responder")
@@ -45,27 +47,14 @@ def state_lock(state_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # imapclient logs whole commands and responses (customer mail) at DEBUG; imaplib too
-    # when its Debug is set. Our own DEBUG lines never carry message data; theirs may not run.
-    logging.getLogger("imapclient").setLevel(max(logging.INFO, logging.getLogger().level))
-    import imaplib
-
-    imaplib.Debug = 0  # type: ignore[attr-defined]
-
-
 def run(config: Config, once: bool = False) -> int:
-    configure_logging(config.service.log_level)
+    configure_service_logging(config)
     from responder.lint.preflight import require_valid_templates
 
     require_valid_templates(config)
     os.umask(0o077)  # the ledger, its journal and its WAL: readable by the service alone
     state_dir = config.state_dir()
-    with state_lock(state_dir):
+    with state_lock(state_dir), monitor.running(config, state_dir):
         ledger = Ledger.in_state_dir(state_dir)
         service = Service(config, ledger)
         _install_signal_handlers(service)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from responder.config import FoldersConfig
 from responder.errors import CommandRefused
+from responder.service import metrics
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger
 from responder.service.lookup import message_ids_in
@@ -87,6 +88,7 @@ class Filer:
             filed += [plan.key for plan in group if plan.key]
         with self.ledger.transaction():
             self.ledger.mark_filed(filed)
+        metrics.filed([plan.folder for plan in plans if plan not in [r for r, _ in refused]])
         return refused
 
     def _move(self, group: list[Plan], folder: str) -> None:

@@ -22,6 +22,7 @@ from imapclient import exceptions as imap_errors
 
 from responder.config import ServerConfig
 from responder.errors import TransientError
+from responder.service import metrics
 from responder.service.auth import forget_token, idle_window, ready_provider
 from responder.service.auth.sasl import imap_login
 from responder.service.imaperrors import tls_context, translated_errors
@@ -46,6 +47,7 @@ class Mailbox:
         self._folders: set[str] = set()
         self.quirks = Quirks()
         self.token_renew_at: float | None = None  # OAuth: replace the connection before this
+        self.arrived_at: dict[int, float] = {}  # INTERNALDATE of the last fetch, for latency
 
     # --- connection ---
 
@@ -75,6 +77,7 @@ class Mailbox:
         _keepalive(client)
         self.client = client
         self._folders = set()
+        metrics.imap_connected()
         log.info(
             "imap connected to %s as %s (IDLE=%s MOVE=%s)",
             self.endpoint,
@@ -87,6 +90,7 @@ class Mailbox:
         if self.client is not None:
             _quietly_close(self.client)
             self.client = None
+            metrics.imap_closed()
 
     @property
     def connected(self) -> bool:
@@ -109,7 +113,7 @@ class Mailbox:
             raise TransientError(f"IMAP {self.endpoint}: not connected")
         try:
             with translated_errors(self.endpoint, action):
-                return function(self.client)
+                return metrics.checked(function(self.client))
         except TransientError:
             self.close()  # the connection state is unknown: start over on the next attempt
             raise
@@ -157,7 +161,12 @@ class Mailbox:
     def fetch(self, uids: Sequence[int]) -> dict[int, bytes]:
         if not uids:
             return {}
-        data = self._call("fetch", lambda c: c.fetch(uids, ["BODY.PEEK[]"]))
+        data = self._call("fetch", lambda c: c.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"]))
+        self.arrived_at = {
+            uid: item[b"INTERNALDATE"].timestamp()
+            for uid, item in data.items()
+            if b"INTERNALDATE" in item
+        }
         return {uid: item[b"BODY[]"] for uid, item in data.items() if b"BODY[]" in item}
 
     # --- writing ---

@@ -22,7 +22,7 @@ from tenacity import Retrying, retry_if_exception_type, wait_exponential, wait_r
 from responder.config import Config
 from responder.errors import CommandRefused, TransientError
 from responder.pipeline.decide import Pipeline
-from responder.service import auth
+from responder.service import auth, metrics
 from responder.service.conversation import History
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
@@ -172,13 +172,15 @@ class Service:
 
     def process(self, uids: list[int]) -> int:
         fetched = self._fetch(uids)
+        metrics.seen(len(fetched))
         uidvalidity = self.mailbox.uidvalidity
+        arrived = self.mailbox.arrived_at
         with self.ledger.transaction():
             plans = [
                 plan
                 for uid in uids
                 if uid in fetched
-                if (plan := self.recorder.plan(uidvalidity, uid, fetched[uid]))
+                if (plan := self.recorder.plan(uidvalidity, uid, fetched[uid], arrived.get(uid)))
             ]
             if len(plans) < len(uids):
                 self._retry_soon()

@@ -37,6 +37,7 @@ from responder.errors import (
     RelayUnavailable,
     UncertainDelivery,
 )
+from responder.service import metrics
 from responder.service.journal import ACCEPTED, NOT_ACCEPTED, SENDING, SendJournal
 from responder.service.ledger import Ledger
 from responder.service.retry import log_retry
@@ -181,19 +182,23 @@ class Outbox:
     def _record(self, key: str, recipient: str, outcome: str | BaseException) -> None:
         if outcome == ACCEPTED:
             self.ledger.mark_sent([key])
-            log.info("acknowledgment sent to %s", recipient)
+            metrics.acknowledged(key)
+            log.info("acknowledgment sent to %s", recipient, extra={"key": key})
             self._relay_back()
         elif outcome == SKIPPED:
             return
         elif isinstance(outcome, RelayUnavailable):
+            metrics.smtp_failed(permanent=False)
             return  # stays pending, untouched: the outage is handled once per attempt
         elif isinstance(outcome, RecipientDeferred):
             retry_at = time.time() + self._backoff(self.ledger.ack_attempts(key), ACK_RETRY_CAP)
             self.ledger.mark_ack_failed(key, str(outcome), retry_at)
+            metrics.smtp_failed(permanent=False)
             log.warning("acknowledgment to %s deferred: %s", recipient, outcome)
             self._relay_back()
         elif isinstance(outcome, RecipientRefused):
             self.ledger.mark_ack_failed(key, str(outcome), None)
+            metrics.smtp_failed(permanent=True)
             log.error("acknowledgment to %s refused for good: %s", recipient, outcome)
             self._relay_back()
         elif isinstance(outcome, UncertainDelivery):

@@ -14,6 +14,7 @@ from responder.config import Config
 from responder.pipeline.decide import Decision, Pipeline
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.threads import normalize_subject
+from responder.service import metrics
 from responder.service.conversation import History
 from responder.service.filing import Filer, Plan
 from responder.service.ledger import Ledger, NewMessage, Record
@@ -31,11 +32,14 @@ class Recorder:
         self.history = history
         self.filer = filer
 
-    def plan(self, uidvalidity: int, uid: int, raw: bytes) -> Plan | None:
-        """Decide and record one message; a failure is counted and, when repeated, quarantined."""
+    def plan(
+        self, uidvalidity: int, uid: int, raw: bytes, arrived_at: float | None = None
+    ) -> Plan | None:
+        """Decide and record one message; a failure is counted and, when repeated, quarantined.
+        `arrived_at` (the server's INTERNALDATE) starts the acknowledgment-latency clock."""
         self.ledger.db.execute("SAVEPOINT message")
         try:
-            plan = self._decide_and_record(uidvalidity, uid, raw)
+            plan = self._decide_and_record(uidvalidity, uid, raw, arrived_at)
             self.ledger.db.execute("RELEASE message")
             return plan
         except Exception as exc:
@@ -57,9 +61,12 @@ class Recorder:
             attempts,
         )
         self.ledger.bump("quarantined")
+        metrics.quarantined()
         return Plan(uid, "", self.config.folders.quarantine)
 
-    def _decide_and_record(self, uidvalidity: int, uid: int, raw: bytes) -> Plan:
+    def _decide_and_record(
+        self, uidvalidity: int, uid: int, raw: bytes, arrived_at: float | None
+    ) -> Plan:
         message = parse(raw)
         known = self._known(message)
         if known is not None:
@@ -72,6 +79,7 @@ class Recorder:
         decision = self.pipeline.decide_parsed(message, history=self.history)
         record = self._new_message(uidvalidity, uid, decision)
         self.ledger.record(record)
+        metrics.decided(record, arrived_at)
         self._settle_uncertain(message, raw, record.decision)
         self._log_decision(uid, decision)
         ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
@@ -153,6 +161,12 @@ class Recorder:
             "yes" if decision.priority else "no",
             decision.language,
             decision.reference,
+            extra={
+                "key": decision.key,
+                "reference": decision.reference,
+                "queue": decision.queue,
+                "reason": decision.reason,
+            },
         )
 
 
