@@ -8,6 +8,8 @@ the daemon does.
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import make_msgid
@@ -87,8 +89,14 @@ class Decision:
 class Pipeline:
     """Holds what is costly to build once (router, templates, detector) for many decisions."""
 
-    def __init__(self, config: Config, router: Router | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        router: Router | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
+        self.clock = clock  # injected, so deadlines can be tested on any Friday afternoon
         self.router = router or load_router(config.routing.rules)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
         self.guard_context = GuardContext(config.mailbox.own_addresses)
@@ -113,7 +121,7 @@ class Pipeline:
         follow-ups join their conversation's queue; the `force_*` arguments let an
         admin preview another language or queue.
         """
-        now = now or datetime.now(UTC)
+        now = now or datetime.fromtimestamp(self.clock(), UTC)
         verdict = judge(message, self.guard_context)
         reply_cfg = self.config.reply
         lang = force_language or language.detect(

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from responder.errors import ResponderError
+from responder.service.promises import SCHEMA as PROMISES_SCHEMA
 
-SCHEMA = """
+SCHEMA = r"""
 CREATE TABLE IF NOT EXISTS messages (
     key            TEXT PRIMARY KEY,   -- Message-ID, else sha256 of the raw bytes
     uidvalidity    INTEGER,
@@ -139,7 +140,7 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss, not just a process crash; costs one fsync per commit.
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + PROMISES_SCHEMA)
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:

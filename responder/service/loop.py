@@ -29,6 +29,7 @@ from responder.pipeline.decide import Decision, Pipeline
 from responder.pipeline.parse import parse
 from responder.pipeline.threads import normalize_subject
 from responder.service.conversation import History
+from responder.service.escalation import PromiseKeeper
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
 from responder.service.ledger import Ledger, NewMessage, Record
@@ -60,6 +61,7 @@ class Service:
         self.outbox = Outbox(ledger, self.senders, self._sleep)
         self.filer = Filer(config.folders, self.mailbox, ledger)
         self._sent_folder: str | None = None
+        self.promises = PromiseKeeper.for_service(config, ledger, self.pipeline)  # issue 15
 
     # --- the loop ---
 
@@ -72,6 +74,7 @@ class Service:
                 if not self.stop_requested.is_set():
                     self.outbox.flush_pending()
                 self.copy_acks_to_sent()
+                self.promises.tick()
                 if not ready:
                     self.notifier.ready("watching " + self.config.folders.inbox)
                     ready = True
@@ -89,6 +92,7 @@ class Service:
         self.notifier.stopping()
         self.mailbox.close()
         self.senders.close()
+        self.promises.close()
         return 0
 
     def connect(self) -> None:
@@ -113,6 +117,7 @@ class Service:
             if service.idle and self.mailbox.has("IDLE")
             else service.poll_interval
         )
+        limit = min(limit, self.promises.interval)
         next_retry = self.ledger.next_pending_at()
         if next_retry is not None:
             limit = min(limit, max(1.0, next_retry - time.time()))
@@ -189,6 +194,7 @@ class Service:
         decision = self.pipeline.decide_parsed(message, history=self.history)
         record = self._new_message(uid, decision)
         self.ledger.record(record)
+        self.promises.record_ack(decision)
         self._log_decision(uid, decision)
         ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
         flags = self.filer.flags_for(
