@@ -143,3 +143,7 @@ def test_backfill_and_a_recreated_folder(stack: MailStack, tmp_path: Path) -> No
     assert watcher.poll(force=True) == []  # a new UIDVALIDITY is a new baseline
     later = append(stack, "Queues/orders", "Later")
     assert [m.message_id for m in watcher.poll(force=True)] == [later]
+    with stack.imap(USER) as client:  # a folder created since the last look: all of it is new
+        client.create_folder("Queues/returns")
+    returned = append(stack, "Queues/returns", "Moved here by an agent")
+    assert [(m.message_id, m.new) for m in watcher.poll(force=True)] == [(returned, True)]

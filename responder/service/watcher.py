@@ -11,7 +11,7 @@ cheap on a mailbox of any size, about once a minute:
   without it, the UIDs from the last UIDNEXT on, plus a FLAGS sweep every `sweep_interval`.
 
 The first look at a folder records a baseline and reports nothing, so a restart never replays
-history. The state of a poll is written to the ledger's `watch_state` table only when the
+history; a folder that did not exist at an earlier look is new, and all of it is reported. The state of a poll is written to the ledger's `watch_state` table only when the
 *next* poll starts: if the process dies while consumers handle what was reported, the same
 changes are reported again after the restart (consumers are idempotent), never lost.
 """
@@ -118,6 +118,8 @@ class FolderWatcher:
     ) -> list[SeenMessage]:
         items = [b"UIDVALIDITY", b"UIDNEXT"] + ([b"HIGHESTMODSEQ"] if condstore else [])
         if not client.folder_exists(folder):
+            if self._state(folder) is None:  # remember it was absent: all of it will be new
+                self._uncommitted[folder] = _State(0, 1, 0, now)
             return []
         status = client.folder_status(folder, items)
         current = _State(
@@ -127,6 +129,8 @@ class FolderWatcher:
             0.0,
         )
         before = self._state(folder)
+        if before is not None and before.uidvalidity == 0:  # created since we last looked
+            backfill, before = True, None
         if before is None or before.uidvalidity != current.uidvalidity:
             if before is not None:
                 log.info("%s: UIDVALIDITY changed; new baseline", folder)
