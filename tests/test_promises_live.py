@@ -7,6 +7,9 @@ warn at 75 % (Mon 10:00), supervisor at 90 % (Mon 10:36), update at 95 % (Mon 10
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,10 +24,13 @@ from promisekit import (
     berlin,
     mailbox,
     settle,
+    write_config,
 )
 from servicekit import customer_mail
 
+from responder.devstack.demo import environment_for
 from responder.devstack.mailstack import MailStack
+from responder.service.ledger import Ledger
 
 pytestmark = pytest.mark.stack
 CUSTOMER = "customer1@example.test"
@@ -182,6 +188,8 @@ def test_no_answer_each_step_once_and_exactly_one_threaded_update(
     assert update.due_at == berlin(2026, 3, 30, 16, 0)  # 11:00 + 4 business hours, lunch skipped
     assert len(mailbox(stack, BOSS)) == 1
     ack, sent_update = mailbox(stack, CUSTOMER)
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert sent_update["Auto-Submitted"] == "auto-generated"
     body = sent_update.get_content()
     assert sent_update["In-Reply-To"] == message_id(raw)
     assert "[#" in sent_update["Subject"] and "Maria Keller" in body
@@ -258,3 +266,70 @@ def test_an_out_of_office_reply_to_our_ack_makes_no_promise_and_no_loop(
     settle()
     assert len(desk.promises()) == 1
     assert customer_mail_count(stack) == 1
+
+
+# One scheduler run in its own process, as a restarted service would do it; "kill" makes the
+# process SIGKILL itself the moment it tries to send the customer's update (after rendering
+# and recording it, before any byte reaches SMTP).
+RUN_ONCE = """
+import os, signal, sys
+from responder.config import load
+from responder.pipeline.decide import Pipeline
+from responder.service import smtp
+from responder.service.escalation import PromiseKeeper
+from responder.service.ledger import Ledger
+
+when, customer = float(sys.argv[1]), sys.argv[2]
+if sys.argv[3] == "kill":
+    real_send = smtp.Sender.send
+    def send(self, recipient, raw):
+        if recipient == customer:
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_send(self, recipient, raw)
+    smtp.Sender.send = send
+config = load()
+ledger = Ledger.in_state_dir(config.state_dir())
+keeper = PromiseKeeper.for_service(config, ledger, Pipeline(config, clock=lambda: when))
+keeper.tick(when)
+keeper.close()
+"""
+
+
+def run_once(stack: MailStack, tmp_path: Path, when: float, mode: str) -> int:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESPONDER_")}
+    env |= environment_for(stack, tmp_path / "state", SUPPORT)
+    env |= {"RESPONDER_CONFIG": str(write_config(tmp_path)), "PYTHONPATH": os.getcwd()}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_ONCE, str(when), CUSTOMER, mode],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode in (0, -9), done.stderr.decode()
+    return done.returncode
+
+
+def test_sigkill_between_rendering_and_sending_the_update_sends_it_once_after_restart(
+    desk: Desk, stack: MailStack, tmp_path: Path
+) -> None:
+    raw = complaint(desk)
+    for moment in (WARN, NOTIFY):
+        desk.at(moment)
+    desk.close()
+    assert run_once(stack, tmp_path, UPDATE + 30, "kill") == -9
+    ledger = Ledger.in_state_dir(tmp_path / "state")
+    pending = ledger.db.execute(
+        "SELECT kind, state FROM promise_mail WHERE kind = 'update'"
+    ).fetchall()
+    ledger.close()
+    assert pending == [("update", "pending")]  # rendered, recorded, never sent
+    settle()
+    assert customer_mail_count(stack) == 1
+    assert run_once(stack, tmp_path, UPDATE + 90, "normal") == 0
+    assert run_once(stack, tmp_path, UPDATE + 150, "normal") == 0
+    stack.wait_for(CUSTOMER, count=2)
+    settle()
+    _ack, update = mailbox(stack, CUSTOMER)
+    assert update["In-Reply-To"] == message_id(raw) and "Maria Keller" in update.get_content()
+    assert customer_mail_count(stack) == 2
