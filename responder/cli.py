@@ -1,4 +1,4 @@
-"""`responder` command line: inspect, preview, check, lint, run, demo.
+"""`responder` command line: inspect, preview, check, lint, run, promises, report, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -93,6 +93,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(_load_config(args), once=args.once)
 
 
+def cmd_promises(args: argparse.Namespace) -> int:
+    from responder.commands.promises import show
+
+    return show(_load_config(args), as_json=args.json)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from responder.commands.report import write_report
+
+    return write_report(_load_config(args), Path(args.html))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from responder.devstack.demo import demo
 
@@ -133,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    promises = add(
+        "promises", cmd_promises, "open promises by due time: due soon, at risk, breached"
+    )
+    promises.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+    report = add("report", cmd_report, "write a self-contained HTML report of promises kept")
+    report.add_argument("--html", required=True, metavar="FILE", help="where to write the page")
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )
