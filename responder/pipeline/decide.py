@@ -186,6 +186,8 @@ class Pipeline:
         promise = policy.window
         target = message.reply_target[0]
         reply_language = self.templates.reply_language(decision.language)
+        zone = self.deadlines.display_zone(policy)
+        deadline = localized_deadline(respond_by, reply_language, zone, now)
         context = ReplyContext(
             customer_name=target.name or (message.senders[0].name if message.senders else ""),
             customer_address=target.address,
@@ -194,13 +196,13 @@ class Pipeline:
             queue_name=self.templates.queue_name(reply_language, decision.queue),
             reference=decision.reference,
             response_time=localized_duration(promise, reply_language),
-            respond_by=localized_deadline(
-                respond_by, reply_language, self.deadlines.display_zone(policy), now
-            ),
+            respond_by=deadline,
             priority=decision.priority,
             language=reply_language,
             organization=self.config.mailbox.organization,
             support_address=self.config.mailbox.address,
+            # The update's variables, defined here too: the linter allows them in every template.
+            extra={"senior": policy.senior, "previous_respond_by": deadline},
         )
         mailbox = self.config.mailbox
         reply = render_reply(
