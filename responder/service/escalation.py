@@ -34,7 +34,7 @@ from responder.service.ledger import Ledger
 from responder.service.promises import NewPromise, OutgoingMail, Promise, PromiseBook
 from responder.service.smtp import Sender
 from responder.service.warnflag import WarnFlags
-from responder.service.watcher import FolderWatcher
+from responder.service.watcher import FolderWatcher, SeenMessage
 
 log = logging.getLogger("responder.promises")
 MAX_MAIL_ATTEMPTS = 10
@@ -143,7 +143,7 @@ class PromiseKeeper:
                     self._act(promise, now)
         self.flush(now)
 
-    def _observe(self, changes: list, now: float) -> None:  # type: ignore[type-arg]
+    def _observe(self, changes: list[SeenMessage], now: float) -> None:
         with self.ledger.transaction():
             kept = self.recorder.observe(changes, now)
         for promise_id in kept:
@@ -244,7 +244,6 @@ class PromiseKeeper:
             self.book.queue_mail(
                 OutgoingMail(message_id, p.id, "update", p.customer, reply.as_bytes()), now
             )
-            start = _moment(now)
             self.book.add(
                 NewPromise(
                     message_key=p.message_key,
@@ -257,7 +256,7 @@ class PromiseKeeper:
                     customer_name=p.customer_name,
                     subject=p.subject,
                     calendar=p.calendar,
-                    window=(new_due - start).total_seconds(),
+                    window=window.total_seconds(),
                     made_at=now,
                     due_at=new_due.timestamp(),
                     text=reply.body,
