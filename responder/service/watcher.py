@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient import exceptions as imap_errors
 
 from responder.service.imap import translated_errors
 
@@ -117,11 +118,14 @@ class FolderWatcher:
         self, client: IMAPClient, folder: str, backfill: bool, condstore: bool, now: float
     ) -> list[SeenMessage]:
         items = [b"UIDVALIDITY", b"UIDNEXT"] + ([b"HIGHESTMODSEQ"] if condstore else [])
-        if not client.folder_exists(folder):
+        try:
+            status = client.folder_status(folder, items)
+        except imap_errors.IMAPClientAbortError:
+            raise
+        except imap_errors.IMAPClientError:  # NO: the folder does not exist (yet)
             if self._state(folder) is None:  # remember it was absent: all of it will be new
                 self._uncommitted[folder] = _State(0, 1, 0, now)
             return []
-        status = client.folder_status(folder, items)
         current = _State(
             int(status[b"UIDVALIDITY"]),
             int(status[b"UIDNEXT"]),
