@@ -1,4 +1,4 @@
-"""`responder` command line: inspect, preview, check, lint, run, promises, report, demo.
+"""`responder` command line: inspect, preview, check, lint, run, requeue, promises, report, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -88,9 +88,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from responder.service.loop import run
+    from responder.service.daemon import run
 
     return run(_load_config(args), once=args.once)
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    from responder.commands.requeue import requeue
+
+    return requeue(_load_config(args), args.keys, args.failed, args.uncertain)
 
 
 def cmd_promises(args: argparse.Namespace) -> int:
@@ -145,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    requeue = add("requeue", cmd_requeue, "send failed or uncertain acknowledgments again")
+    requeue.add_argument("keys", nargs="*", metavar="KEY", help="ledger keys of acknowledgments")
+    requeue.add_argument("--failed", action="store_true", help="every acknowledgment refused (5xx)")
+    requeue.add_argument(
+        "--uncertain", action="store_true", help="every acknowledgment whose delivery is uncertain"
+    )
     promises = add(
         "promises", cmd_promises, "open promises by due time: due soon, at risk, breached"
     )

@@ -18,7 +18,9 @@ from typing import Any
 
 from responder.config import Config
 from responder.pipeline import language
+from responder.pipeline.authres import forged_sender
 from responder.pipeline.deadline import Deadlines, localized_deadline
+from responder.pipeline.echo import safe_name, safe_subject
 from responder.pipeline.guard import GuardContext, judge
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
@@ -134,6 +136,8 @@ class Pipeline:
         if force_queue:
             route = replace(route, queue=force_queue, rule="forced")
         reason = verdict.reason
+        if reason is None and forged_sender(message, self.config.mailbox.trusted_authserv_ids):
+            reason = "unauthenticated"  # filed for a human, never answered
         conversation = reference_for(message.key)
         follow_up = False
         if history is not None and reason is None:
@@ -189,9 +193,11 @@ class Pipeline:
         zone = self.deadlines.display_zone(policy)
         deadline = localized_deadline(respond_by, reply_language, zone, now)
         context = ReplyContext(
-            customer_name=target.name or (message.senders[0].name if message.senders else ""),
+            customer_name=safe_name(
+                target.name or (message.senders[0].name if message.senders else "")
+            ),
             customer_address=target.address,
-            subject=message.subject,
+            subject=safe_subject(message.subject),
             queue=decision.queue,
             queue_name=self.templates.queue_name(reply_language, decision.queue),
             reference=decision.reference,

@@ -33,6 +33,7 @@ from babel.dates import format_date, format_time, format_timedelta
 from jinja2.sandbox import SandboxedEnvironment
 
 from responder.errors import TemplateError
+from responder.pipeline.sandbox import BoundedSandbox, bounded_render
 
 MAX_REFERENCES = 20
 _UTF8_QP = Charset("utf-8")
@@ -108,8 +109,8 @@ class ReplyContext:
 
 
 def make_environment(template_dir: str | Path) -> SandboxedEnvironment:
-    """The one way templates are loaded: sandboxed, strict, HTML autoescaped."""
-    return SandboxedEnvironment(
+    """The one way templates are loaded: sandboxed and bounded, strict, HTML autoescaped."""
+    return BoundedSandbox(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -162,7 +163,7 @@ class TemplateSet:
 
     def render(self, name: str, variables: Mapping[str, Any]) -> str:
         try:
-            return self.environment.get_template(name).render(**variables)
+            return bounded_render(self.environment.get_template(name).generate(**variables))
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
                 f"{self.directory / name}:{exc.lineno}: syntax error: {exc.message}"

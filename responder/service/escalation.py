@@ -28,13 +28,12 @@ from responder.errors import PermanentError, TransientError
 from responder.pipeline.deadline import Deadlines
 from responder.pipeline.decide import Decision, Pipeline
 from responder.service.evidence import Recorder
-from responder.service.imap import open_client
 from responder.service.ladder_mail import LadderMail
 from responder.service.ledger import Ledger
 from responder.service.promises import NewPromise, OutgoingMail, Promise, PromiseBook
 from responder.service.smtp import Sender
 from responder.service.warnflag import WarnFlags
-from responder.service.watcher import FolderWatcher, SeenMessage
+from responder.service.watcher import FolderWatcher, SeenMessage, open_client
 
 log = logging.getLogger("responder.promises")
 MAX_MAIL_ATTEMPTS = 10

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from responder.config import Config
 from responder.pipeline.deadline import localized_deadline
+from responder.pipeline.echo import safe_name, safe_subject
 from responder.pipeline.render import (
     Reply,
     ReplyContext,
@@ -57,9 +58,9 @@ class LadderMail:
         moment = _moment(now)
         mailbox = self.config.mailbox
         context = ReplyContext(
-            customer_name=promise.customer_name,
+            customer_name=safe_name(promise.customer_name),
             customer_address=promise.customer,
-            subject=promise.subject,
+            subject=safe_subject(promise.subject),
             queue=promise.queue,
             queue_name=self.templates.queue_name(language, promise.queue),
             reference=promise.conversation,

@@ -30,7 +30,8 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
-from responder.service.imap import translated_errors
+from responder.config import ServerConfig
+from responder.service.imap import tls_context, translated_errors
 
 log = logging.getLogger("responder.service.watcher")
 
@@ -224,6 +225,27 @@ class FolderWatcher:
     def close(self) -> None:
         """Commit the last poll's state (its consumers have run) before the service stops."""
         self._commit()
+
+
+def open_client(server: ServerConfig) -> IMAPClient:
+    """A logged-in session with nothing selected: for side work (the folder watcher) that must
+    not disturb the main session idling on the INBOX."""
+    with translated_errors(server.endpoint, "connect"):
+        client = IMAPClient(
+            server.host,
+            port=server.port,
+            ssl=server.security == "tls",
+            ssl_context=tls_context(server),
+            timeout=server.timeout,
+        )
+        try:
+            if server.security == "starttls":
+                client.starttls(tls_context(server))
+            client.login(server.username, server.password)
+        except BaseException:
+            _logout(client)
+            raise
+    return client
 
 
 def _flag(value: bytes | str) -> str:
