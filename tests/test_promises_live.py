@@ -282,10 +282,19 @@ from responder.service.ledger import Ledger
 when, customer = float(sys.argv[1]), sys.argv[2]
 if sys.argv[3] == "kill":
     real_send = smtp.Sender.send
-    def send(self, recipient, raw):
+    def send(self, recipient, raw, *args):
         if recipient == customer:
             os.kill(os.getpid(), signal.SIGKILL)
-        real_send(self, recipient, raw)
+        real_send(self, recipient, raw, *args)
+    smtp.Sender.send = send
+if sys.argv[3] == "kill-at-end-of-data":
+    real_send = smtp.Sender.send
+    def send(self, recipient, raw, point_of_no_return=lambda: None):
+        def die():
+            point_of_no_return()
+            if recipient == customer:
+                os.kill(os.getpid(), signal.SIGKILL)
+        real_send(self, recipient, raw, die)
     smtp.Sender.send = send
 config = load()
 ledger = Ledger.in_state_dir(config.state_dir())
@@ -333,3 +342,20 @@ def test_sigkill_between_rendering_and_sending_the_update_sends_it_once_after_re
     _ack, update = mailbox(stack, CUSTOMER)
     assert update["In-Reply-To"] == message_id(raw) and "Maria Keller" in update.get_content()
     assert customer_mail_count(stack) == 2
+
+
+def test_sigkill_at_the_end_of_data_never_sends_a_second_update(
+    desk: Desk, stack: MailStack, tmp_path: Path
+) -> None:
+    complaint(desk)
+    for moment in (WARN, NOTIFY):
+        desk.at(moment)
+    desk.close()
+    assert run_once(stack, tmp_path, UPDATE + 30, "kill-at-end-of-data") == -9
+    assert run_once(stack, tmp_path, UPDATE + 90, "normal") == 0
+    ledger = Ledger.in_state_dir(tmp_path / "state")
+    states = ledger.db.execute("SELECT state FROM promise_mail WHERE kind = 'update'").fetchall()
+    ledger.close()
+    assert states == [("uncertain",)]  # the relay may have it: not sent again
+    settle()
+    assert customer_mail_count(stack) == 1  # killed before the relay's reply: nothing arrived

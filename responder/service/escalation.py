@@ -24,11 +24,12 @@ from imapclient import IMAPClient
 
 from responder.config import Config
 from responder.config.duration import parse_duration
-from responder.errors import PermanentError, TransientError
+from responder.errors import ResponderError
 from responder.pipeline.deadline import Deadlines
 from responder.pipeline.decide import Decision, Pipeline
 from responder.service.evidence import Recorder
 from responder.service.ladder_mail import LadderMail
+from responder.service.laddersend import LadderOutbox
 from responder.service.ledger import Ledger
 from responder.service.promises import NewPromise, OutgoingMail, Promise, PromiseBook
 from responder.service.smtp import Sender
@@ -36,7 +37,6 @@ from responder.service.warnflag import WarnFlags
 from responder.service.watcher import FolderWatcher, SeenMessage, open_client
 
 log = logging.getLogger("responder.promises")
-MAX_MAIL_ATTEMPTS = 10
 
 
 class PromiseKeeper:
@@ -71,6 +71,7 @@ class PromiseKeeper:
         self.flags = WarnFlags(
             self.connect, [folders.inbox, *self.queue_folders], config.imap.endpoint
         )
+        self.outbox = LadderOutbox(ledger, self.book, self.sender, self.flags, self.sent_folder)
 
     @classmethod
     def for_service(cls, config: Config, ledger: Ledger, pipeline: Pipeline) -> PromiseKeeper:
@@ -130,8 +131,10 @@ class PromiseKeeper:
             return
         try:
             self._tick(self.clock() if now is None else now)
-        except TransientError as exc:
+        except ResponderError as exc:  # the server said no, or is away: every step waits
             log.warning("promises: %s; trying again next round", exc)
+        except Exception:  # a fault here must never stop acknowledgments
+            log.exception("promises: unexpected failure; the service goes on")
 
     def _tick(self, now: float) -> None:
         self._observe(self.watcher.poll(), now)
@@ -274,41 +277,9 @@ class PromiseKeeper:
             )
         log.info("promise %d: update recorded, new deadline %s", p.id, new_due.isoformat())
 
-    # --- sending what is recorded ---
-
     def flush(self, now: float) -> None:
         """Send recorded ladder mail (also what a crash left unsent); copy updates to Sent."""
-        for mail in self.book.pending_mail():
-            if mail.kind == "update" and self._answered_since(mail):
-                with self.ledger.transaction():
-                    self.book.mail_done(mail.message_id, "cancelled", now)
-                log.info("update %s not sent: the customer was answered meanwhile", mail.message_id)
-                continue
-            try:
-                self.sender.send(mail.rcpt, mail.raw)
-            except (TransientError, PermanentError) as exc:
-                with self.ledger.transaction():
-                    attempts = self.book.mail_failed(mail.message_id, str(exc))
-                    if isinstance(exc, PermanentError) or attempts >= MAX_MAIL_ATTEMPTS:
-                        self.book.mail_done(mail.message_id, "failed", now, str(exc))
-                log.warning("%s to %s not sent: %s", mail.kind, mail.rcpt, exc)
-                continue
-            with self.ledger.transaction():
-                self.book.mail_done(mail.message_id, "sent", now)
-            log.info("%s sent to %s", mail.kind, mail.rcpt)
-        self._copy_updates()
-
-    def _answered_since(self, mail: OutgoingMail) -> bool:
-        replacement = self.book.all("supersedes = ? AND is_update = 1", (mail.promise,))
-        return any(p.state == "kept" for p in replacement)
-
-    def _copy_updates(self) -> None:
-        copies = self.book.uncopied_updates()
-        if not copies:
-            return
-        self.flags.append(self.sent_folder, [raw for _, raw in copies])
-        with self.ledger.transaction():
-            self.book.mark_copied([mid for mid, _ in copies])
+        self.outbox.flush(now)
 
     def close(self) -> None:
         if self.enabled:
