@@ -145,3 +145,74 @@ def test_update_names_the_senior_the_old_and_the_new_deadline(
     assert reply.body.count("Maria Keller") >= 2 and "QW5DNRMT" in reply.body
     assert "16:00 CEST" in reply.body  # the new deadline, Berlin time
     assert "19:00 CET" in reply.body  # the promise we will not keep (Friday, before DST)
+
+
+def test_a_follow_up_note_repeats_the_open_promise_and_makes_no_new_one(tmp_path: Path) -> None:
+    from responder.config import LimitsConfig
+    from responder.pipeline.decide import Pipeline
+    from responder.service.conversation import History
+    from responder.service.ledger import NewMessage
+
+    config = Config(limits=LimitsConfig(follow_up_note=True))
+    ledger = Ledger.in_state_dir(tmp_path)
+    ledger.record(
+        NewMessage(
+            key="<promise-billing-1@example.com>",
+            uidvalidity=1,
+            uid=1,
+            decision="reply",
+            reason=None,
+            queue="billing",
+            priority=False,
+            language="en",
+            reference="QW5DNRMT",
+            conversation="QW5DNRMT",
+            sender="anna@example.com",
+            subject_norm="charged twice",
+            folder="Queues/billing",
+            thread_ids=("<promise-billing-1@example.com>",),
+            ack_message_id="<ack.1@example.test>",
+            ack_to="anna@example.com",
+            ack_bytes=b"x",
+        ),
+        MADE,
+    )
+    due = MADE + 3 * 86400
+    PromiseBook(ledger.db).add(
+        NewPromise(
+            message_key="<promise-billing-1@example.com>",
+            message_id="promise-billing-1@example.com",
+            conversation="QW5DNRMT",
+            queue="billing",
+            priority=False,
+            language="en",
+            customer="anna@example.com",
+            customer_name="Anna",
+            subject="Charged twice",
+            calendar="always",
+            window=4 * 3600,
+            made_at=MADE,
+            due_at=due,
+            text="...",
+            sent_message_id="<ack.1@example.test>",
+            warn_due=None,
+            notify_due=None,
+            update_due=None,
+        )
+    )
+    follow_up = (
+        b"From: Anna <anna@example.com>\r\nTo: support@example.test\r\n"
+        b"Subject: Re: Charged twice [#QW5DNRMT]\r\nMessage-ID: <f2@example.com>\r\n"
+        b"In-Reply-To: <ack.1@example.test>\r\nReferences: <promise-billing-1@example.com>"
+        b" <ack.1@example.test>\r\n\r\nAny news? I am still waiting for my refund.\r\n"
+    )
+    now = datetime.fromtimestamp(MADE + 3600, UTC)
+    decision = Pipeline(config).decide(follow_up, now=now, history=History(ledger, config.limits))
+    assert decision.follow_up and decision.reply is not None
+    assert decision.respond_by == datetime.fromtimestamp(due, UTC)  # the same promise, repeated
+    assert "March 30" in decision.reply.body  # Monday 30 March 14:00 UTC, not now + 4 h
+    from responder.service.escalation import PromiseKeeper
+
+    keeper = PromiseKeeper(config, ledger, ("billing",), clock=lambda: MADE + 3600)
+    keeper.record_ack(decision)
+    assert len(PromiseBook(ledger.db).all()) == 1

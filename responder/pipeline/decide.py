@@ -140,13 +140,14 @@ class Pipeline:
             reason = "unauthenticated"  # filed for a human, never answered
         conversation = reference_for(message.key)
         follow_up = False
+        promised: float | None = None
         if history is not None and reason is None:
             consultation = history.consult(message, sender, now.timestamp())
             reason = consultation.cap
             if consultation.thread is not None:
                 follow_up = True
                 thread = consultation.thread
-                conversation = thread.conversation
+                conversation, promised = thread.conversation, thread.respond_by
                 route = replace(
                     route,
                     queue=thread.queue,
@@ -174,7 +175,7 @@ class Pipeline:
         )
         if reason is not None:
             return decision
-        return self._with_reply(decision, now)
+        return self._with_reply(decision, now, promised)
 
     def _sends_follow_up_notes(self, language: str) -> bool:
         """Notes are off by default; on, they need a followup template (else: silence, not an error)."""
@@ -183,10 +184,14 @@ class Pipeline:
             is not None
         )
 
-    def _with_reply(self, decision: Decision, now: datetime) -> Decision:
+    def _with_reply(
+        self, decision: Decision, now: datetime, promised: float | None = None
+    ) -> Decision:
         message = decision.message
         # The window counts open hours only (promises.calendar): Friday 15:00 + 4 h is Monday.
         respond_by, policy = self.deadlines.due(decision.queue, decision.priority, now)
+        if promised is not None and promised > now.timestamp():  # a follow-up note repeats it
+            respond_by = datetime.fromtimestamp(promised, UTC)
         promise = policy.window
         target = message.reply_target[0]
         reply_language = self.templates.reply_language(decision.language)
