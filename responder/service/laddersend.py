@@ -32,12 +32,15 @@ class LadderOutbox:
         self.sender = sender
         self.flags = flags
         self.sent_folder = sent
+        self._recovered = False
 
     def flush(self, now: float) -> None:
-        self.ledger.db.execute(
-            "UPDATE promise_mail SET state = 'uncertain', error = 'interrupted at the end of DATA'"
-            " WHERE state = 'sending'"
-        )
+        if not self._recovered:  # once per process: rows a dead process left at end of DATA
+            self.ledger.db.execute(
+                "UPDATE promise_mail SET state = 'uncertain',"
+                " error = 'interrupted at the end of DATA' WHERE state = 'sending'"
+            )
+            self._recovered = True
         for mail in self.book.pending_mail():
             if mail.kind == "update" and self._answered_since(mail):
                 with self.ledger.transaction():
