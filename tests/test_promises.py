@@ -69,13 +69,15 @@ def recorder(book: PromiseBook) -> Recorder:
     ("name", "folder", "counts"),
     [
         ("sent-threaded-reply.eml", "Sent", True),
-        ("sent-threaded-reply.eml", "Queues/billing", False),  # not from an agent
+        ("sent-threaded-reply.eml", "Queues/billing", True),  # ours, by a person, filed there
         ("agent-cc-support.eml", "INBOX", True),  # tied by [#REF] in the subject
         ("agent-cc-support.eml", "Queues/billing", True),
         ("agent-bcc-support.eml", "Queues/billing", True),  # customer address in capitals
         ("internal-forward.eml", "INBOX", False),  # the customer is not a recipient
         ("internal-forward.eml", "Sent", False),
         ("our-update.eml", "Sent", False),  # our own automatic mail
+        ("our-update.eml", "Auto-Replies", False),
+        ("own-address-bcc.eml", "Auto-Replies", True),  # a person, from the support address
         ("stranger-threaded.eml", "INBOX", False),  # not an agent
     ],
 )

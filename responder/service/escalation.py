@@ -67,7 +67,7 @@ class PromiseKeeper:
         self.watcher = FolderWatcher(
             self.connect, ledger.db, clock, config.promises.check_interval, config.imap.endpoint
         )
-        self.watcher.watch(*sent_like, folders.inbox, *self.queue_folders)
+        self.watcher.watch(*sent_like, folders.inbox, *self.queue_folders, folders.refused)
         self.flags = WarnFlags(
             self.connect, [folders.inbox, *self.queue_folders], config.imap.endpoint
         )

@@ -3,9 +3,10 @@
 1. Strong: a mail in the Sent folder (or a configured evidence folder) addressed to the
    customer, tied to the conversation by In-Reply-To/References or `[#REF]`, that is not one of
    our own automatic mails (Auto-Submitted, or a Message-ID we generated).
-2. Strong: an agent's copy in the INBOX or a queue folder (agents who answer from their own
-   mailbox and Cc/Bcc support): From a configured agent address or domain, the customer among
-   the recipients, tied to the conversation. An internal forward has no customer among its
+2. Strong: an agent's copy in the INBOX, a queue folder or the refused folder (agents who
+   answer from their own mailbox, or from the support address in another client, and Cc/Bcc
+   support): From a configured agent address or domain or our own address (never automatic),
+   the customer among the recipients, tied to the conversation. An internal forward has no customer among its
    recipients and does not count.
 3. Weak: the \\Answered flag on the customer's message: someone pressed "reply", but we cannot
    see the reply. It stops the customer update, not the supervisor notice.
@@ -120,6 +121,8 @@ class Recorder:
             return None  # an internal forward or a note to a colleague
         if folder in self.sent_folders:
             return conversation, f"reply in {folder} ({header.message_id})"
+        if header.sender in self.own:  # a person wrote from the support address, Bcc to itself
+            return conversation, f"reply from {header.sender}, copy in {folder}"
         if self._is_agent(header.sender) and not header.forward:
             return conversation, f"agent {header.sender} answered, copy in {folder}"
         return None
