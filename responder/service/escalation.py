@@ -51,6 +51,7 @@ class PromiseKeeper:
     ) -> None:
         self.config = config
         self.enabled = config.promises.enabled
+        self.consumers: list[Callable[[list[SeenMessage]], None]] = []
         self.ledger = ledger
         self.clock = clock
         self.book = PromiseBook(ledger.db)
@@ -67,7 +68,8 @@ class PromiseKeeper:
         self.watcher = FolderWatcher(
             self.connect, ledger.db, clock, config.promises.check_interval, config.imap.endpoint
         )
-        self.watcher.watch(*sent_like, folders.inbox, *self.queue_folders, folders.refused)
+        if self.enabled:
+            self.watcher.watch(*sent_like, folders.inbox, *self.queue_folders, folders.refused)
         self.flags = WarnFlags(
             self.connect, [folders.inbox, *self.queue_folders], config.imap.endpoint
         )
@@ -81,7 +83,15 @@ class PromiseKeeper:
     @property
     def interval(self) -> float:
         """How long the service may wait (in IDLE) before the next tick."""
-        return self.config.promises.check_interval if self.enabled else float("inf")
+        watching = self.enabled or self.consumers
+        return self.config.promises.check_interval if watching else float("inf")
+
+    def subscribe(
+        self, consumer: Callable[[list[SeenMessage]], None], *folders: str, backfill: bool = False
+    ) -> None:
+        """Another user of the one folder watcher (WATCHER.md): it gets every batch of changes."""
+        self.watcher.watch(*folders, backfill=backfill)
+        self.consumers.append(consumer)
 
     # --- promises made ---
 
@@ -127,7 +137,7 @@ class PromiseKeeper:
     def tick(self, now: float | None = None) -> None:
         """Look for answers (cheaply), take the steps that are due, send what is recorded.
         A server failure is logged and the round skipped: every step is retried next tick."""
-        if not self.enabled:
+        if not (self.enabled or self.consumers):
             return
         try:
             self._tick(self.clock() if now is None else now)
@@ -137,15 +147,28 @@ class PromiseKeeper:
             log.exception("promises: unexpected failure; the service goes on")
 
     def _tick(self, now: float) -> None:
-        self._observe(self.watcher.poll(), now)
+        self._observe(self._poll(False), now)
+        if not self.enabled:
+            return
         if any(self._due(p, now) for p in self.book.active()):
-            self._observe(self.watcher.poll(force=True), now)  # re-check just before acting
+            self._observe(self._poll(True), now)  # re-check just before acting
             for promise in self.book.active():
                 if self._due(promise, now):
                     self._act(promise, now)
         self.flush(now)
 
+    def _poll(self, force: bool) -> list[SeenMessage]:
+        changes = self.watcher.poll(force=force)
+        for consumer in self.consumers if changes else ():
+            try:
+                consumer(changes)
+            except Exception:  # one consumer's fault must not starve the others
+                log.exception("folder watcher consumer %r failed", consumer)
+        return changes
+
     def _observe(self, changes: list[SeenMessage], now: float) -> None:
+        if not self.enabled:
+            return
         with self.ledger.transaction():
             kept = self.recorder.observe(changes, now)
         for promise_id in kept:
@@ -282,7 +305,7 @@ class PromiseKeeper:
         self.outbox.flush(now)
 
     def close(self) -> None:
-        if self.enabled:
+        if self.enabled or self.consumers:
             self.watcher.close()
         self.sender.close()
 
