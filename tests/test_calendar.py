@@ -181,3 +181,9 @@ def test_queue_and_priority_policies_override_the_defaults() -> None:
         "always",
         "Default Person",
     )
+
+
+def test_the_ladder_must_climb() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_promises(PromisesConfig(warn_at=0.9, notify_at=0.5), "UTC")
+    assert caught.value.key == "promises.notify_at"
