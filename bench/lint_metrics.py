@@ -1,11 +1,14 @@
 """Precision and recall of the deflection linter on the test corpus and the held-out rewordings.
 
-    python bench/lint_metrics.py            # corpus (tests/lint_corpus), held-out rounds (bench/lint_heldout)
-    python bench/lint_metrics.py -v         # also list every miss and false alarm
+    python bench/lint_metrics.py                          # every set, Snowball stems (the default)
+    python bench/lint_metrics.py --normaliser simplemma   # the same cue lists matched on lemmas
+    python bench/lint_metrics.py -v                       # also list every miss and false alarm
 
 Recall counts a deflecting sentence only when the linter names its expected rule;
-"flagged" counts it when any deflection rule fires. Precision counts any flag on a
-good sentence as a false alarm.
+"flagged" counts it when any deflection rule fires (the issue's recall: a deflection
+caught). The FP rate is the share of good sentences flagged; precision counts any
+flag on a good sentence as a false alarm. Do not run -v on the held-out rounds while
+tuning: reading their misses is how a held-out set stops being one.
 """
 
 from __future__ import annotations
@@ -19,20 +22,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from responder.lint.cues import DEFAULT_NORMALISER, NORMALISERS  # noqa: E402
 from responder.lint.phrases import PhraseBook, load_phrasebook  # noqa: E402
 
 HELD_OUT = ROOT / "bench" / "lint_heldout"
 SETS = {
-    "corpus": ROOT / "tests" / "lint_corpus",
+    "corpus": [ROOT / "tests" / "lint_corpus"],
+    # Written for issue 16 alongside the two-signal cue lists, and used to tune them.
+    "tuning set (used for tuning)": [ROOT / "bench" / "lint_tuning"],
     # Each round was written after the phrase lists of its time were finished. Rounds 1-3
     # were then used to generalise the lists, so they are no longer held out (kept to show
     # before/after; their first, honest scores are in templates/README.md).
-    "round 1 (since used for tuning)": HELD_OUT / "round1",
-    "round 2 (since used for tuning)": HELD_OUT / "round2",
-    "round 3 (since used for tuning)": HELD_OUT / "round3",
-    # Round 4 was written last and never used to tune anything.
-    "held-out round 4": HELD_OUT / "round4",
+    "round 1 (since used for tuning)": [HELD_OUT / "round1"],
+    "round 2 (since used for tuning)": [HELD_OUT / "round2"],
+    "round 3 (since used for tuning)": [HELD_OUT / "round3"],
+    # Round 4 was held out from the phrase lists; the two-signal linter (issue 16) is tuned on it.
+    "round 4 (since used for tuning)": [HELD_OUT / "round4"],
+    # Rounds 5 and 6 were written for issue 16 before the two-signal linter and never tune it.
+    "held-out round 5": [HELD_OUT / "round5"],
+    "held-out round 6": [HELD_OUT / "round6"],
+    # The issue's target (recall >= 0.85, FP rate <= 5 %) is per language over both rounds.
+    "held-out rounds 5+6 (the target)": [HELD_OUT / "round5", HELD_OUT / "round6"],
 }
+TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
 
 
 @dataclass
@@ -59,12 +71,27 @@ class Score:
         return (self.true_positive + self.wrong_rule) / self.deflecting if self.deflecting else 1.0
 
     @property
+    def false_positive_rate(self) -> float:
+        """Good sentences flagged, as a share of good sentences."""
+        return self.false_alarm / self.good if self.good else 0.0
+
+    @property
     def recall(self) -> float:
         return self.true_positive / self.deflecting if self.deflecting else 1.0
 
     def add(self, other: Score) -> None:
         for name in ("true_positive", "wrong_rule", "missed", "false_alarm", "good"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.notes += other.notes
+
+
+# Rounds 5-6 label four kinds the corpus files under a broader rule.
+ALIASES = {
+    "system": "blame",
+    "helpless": "blame",
+    "customer": "customer-wrong",
+    "feelings": "customer-wrong",
+}
 
 
 def load(path: Path) -> tuple[list[str], list[tuple[str, str]]]:
@@ -72,7 +99,7 @@ def load(path: Path) -> tuple[list[str], list[tuple[str, str]]]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     bad = [
-        (f"deflection/{rule}", s)
+        (f"deflection/{ALIASES.get(rule, rule)}", s)
         for rule, items in data.get("deflecting", {}).items()
         for s in items
     ]
@@ -83,12 +110,12 @@ def evaluate(path: Path, book: PhraseBook) -> Score:
     good, bad = load(path)
     score = Score(good=len(good))
     for sentence in good:
-        rules = [category.rule for category, _ in book.deflections(sentence)]
+        rules = [found.rule for found in book.read(sentence)]
         if rules:
             score.false_alarm += 1
             score.notes.append(f"  false alarm {rules}: {sentence}")
     for expected, sentence in bad:
-        rules = [category.rule for category, _ in book.deflections(sentence)]
+        rules = [found.rule for found in book.read(sentence)]
         if expected in rules:
             score.true_positive += 1
         elif rules:
@@ -103,23 +130,39 @@ def evaluate(path: Path, book: PhraseBook) -> Score:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--normaliser", choices=NORMALISERS, default=DEFAULT_NORMALISER, help="stems or lemmas"
+    )
     args = parser.parse_args(argv)
-    for name, directory in SETS.items():
+    for name, directories in SETS.items():
         total = Score()
         print(f"{name}:")
-        print(f"  {'lang':5} {'bad':>4} {'good':>5} {'precision':>10} {'recall':>7} {'flagged':>8}")
-        for path in sorted(directory.glob("*.toml")):
-            score = evaluate(path, load_phrasebook(path.stem))
+        print(
+            f"  {'lang':5} {'bad':>4} {'good':>5} {'precision':>10} {'recall':>7} {'flagged':>8} {'FP rate':>8}"
+        )
+        languages = sorted({p.stem for d in directories for p in d.glob("*.toml")})
+        for language in languages:
+            book = load_phrasebook(language, normaliser=args.normaliser)
+            score = Score()
+            for directory in directories:
+                if (directory / f"{language}.toml").is_file():
+                    score.add(evaluate(directory / f"{language}.toml", book))
             total.add(score)
+            verdict = ""
+            if "target" in name:
+                met = score.flagged >= TARGET_RECALL and score.false_positive_rate <= TARGET_FP_RATE
+                verdict = "  meets target" if met else "  MISSES target"
             print(
-                f"  {path.stem:5} {score.deflecting:4} {score.good:5} "
-                f"{score.precision:10.1%} {score.recall:7.1%} {score.flagged:8.1%}"
+                f"  {language:5} {score.deflecting:4} {score.good:5} "
+                f"{score.precision:10.1%} {score.recall:7.1%} {score.flagged:8.1%} "
+                f"{score.false_positive_rate:8.1%}{verdict}"
             )
             if args.verbose and score.notes:
                 print("\n".join(score.notes))
         print(
             f"  {'all':5} {total.deflecting:4} {total.good:5} "
-            f"{total.precision:10.1%} {total.recall:7.1%} {total.flagged:8.1%}"
+            f"{total.precision:10.1%} {total.recall:7.1%} {total.flagged:8.1%} "
+            f"{total.false_positive_rate:8.1%}"
         )
     return 0
 

@@ -78,13 +78,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_lint(args: argparse.Namespace) -> int:
     from responder.lint.run import main as lint_main
 
-    return lint_main(_load_config(args), args.templates)
+    return lint_main(_load_config(args), args.templates, as_json=args.json, explain=args.explain)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from responder.commands.check import check
 
     return check(_load_config(args))
+
+
+def cmd_auth(args: argparse.Namespace) -> int:
+    from responder.commands.auth_login import login
+
+    return login(_load_config(args))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -148,7 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--queue", help="force the queue")
     lint = add("lint", cmd_lint, "check every template for deflection, missing elements and errors")
     lint.add_argument("--templates", help="template directory (default: reply.templates)")
+    lint.add_argument("--json", action="store_true", help="one JSON object per finding")
+    lint.add_argument(
+        "--explain", action="store_true", help="also show sentences accepted by `lint: allow`"
+    )
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
+    auth = add("auth", cmd_auth, "log the mailbox in for OAuth (Microsoft device code), once")
+    auth.add_argument("action", choices=["login"], help="login: print the device-code steps")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
     requeue = add("requeue", cmd_requeue, "send failed or uncertain acknowledgments again")

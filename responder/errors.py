@@ -56,3 +56,12 @@ class UncertainDelivery(ResponderError):
 
     Sending it again could be a duplicate; see `responder.service.outbox` for the policy.
     """
+
+
+class ReauthorizationNeeded(TransientError):
+    """An OAuth grant is revoked or expired, or the server refuses fresh tokens: a human must act.
+
+    Transient so the service stays up (status and health checks can say why) and recovers by
+    itself once the grant is fixed; the token source retries its identity provider only rarely,
+    and the condition is logged once, not on every attempt.
+    """

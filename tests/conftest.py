@@ -102,3 +102,46 @@ def require(value: Any, what: str) -> Any:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {what} is missing", pytrace=False)
     pytest.skip(f"{what} is missing")
+
+
+# ---------------------------------------------------------------------------------------------
+# OAuth stack fixtures (owned by responder/devstack/oauthstack): a fake identity provider and a
+# stack whose Dovecot and Postfix also accept XOAUTH2 / OAUTHBEARER tokens it issued.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_idp() -> Iterator[Any]:
+    from responder.devstack.oauthstack import FakeIdP
+
+    idp = FakeIdP().start()
+    try:
+        yield idp
+    finally:
+        idp.stop()
+
+
+@pytest.fixture
+def make_oauth_stack(tmp_path: Path, fake_idp: Any) -> Iterator[Callable[..., Any]]:
+    """Factory for OAuth stacks on `fake_idp` (keywords=False: PERMANENTFLAGS without \\*)."""
+    from responder.devstack.oauthstack import OAuthMailStack
+
+    _require_mail_servers()
+    stacks: list[Any] = []
+
+    def make(**kwargs: Any) -> Any:
+        stack = OAuthMailStack(tmp_path / f"oauthstack{len(stacks)}", fake_idp, **kwargs)
+        stacks.append(stack)
+        stack.start()
+        return stack
+
+    try:
+        yield make
+    finally:
+        for stack in reversed(stacks):
+            stack.cleanup()
+
+
+@pytest.fixture
+def oauth_stack(make_oauth_stack: Callable[..., Any]) -> Any:
+    return make_oauth_stack()

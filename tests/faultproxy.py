@@ -12,7 +12,9 @@ its reply reaches us). Actions:
   server did it (MOVE, APPEND, COPY…) and we never hear so;
 - `reply`: answer in the server's place (IMAP `tag NO …`, or an SMTP reply line such as
   `550 5.4.5 Daily user sending quota exceeded`), the server never sees the command;
-- `delay`: hold the command for some seconds, then pass it on.
+- `delay`: hold the command for some seconds, then pass it on;
+- `drop-before` (SMTP `EOD`): cut just before the end of DATA reaches the server: we sent it,
+  nobody got it.
 
 A fault fires `times` times, or for `seconds` after it first fires: a relay-wide 5xx is an
 outage that lasts, a dropped connection usually happens once.
@@ -215,6 +217,8 @@ class FaultProxy:
                     fault = self._take("EOD")
                     if fault and fault.action == "delay":
                         time.sleep(fault.delay)
+                    if fault and fault.action == "drop-before":  # the end of DATA is lost
+                        return link.cut()
                     if fault and fault.action == "reply":  # answer for a server that gave up
                         _send(link.client, fault.reply.encode() + b"\r\n")
                         return link.cut()

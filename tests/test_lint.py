@@ -99,11 +99,17 @@ def test_corpus_is_big_and_varied_enough(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_corpus_precision_and_recall_are_perfect(language: str) -> None:
+def test_corpus_good_sentences_are_never_flagged(language: str) -> None:
     book = load_phrasebook(language)
-    good, deflecting = corpus(language)
+    good, _ = corpus(language)
     false_alarms = [(s, [c.rule for c, _ in book.deflections(s)]) for s in good]
     assert [item for item in false_alarms if item[1]] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_corpus_recall_is_perfect(language: str) -> None:
+    book = load_phrasebook(language)
+    _, deflecting = corpus(language)
     misses = [
         (category, sentence)
         for category, sentences in deflecting.items()
@@ -435,7 +441,7 @@ def test_a_new_language_and_a_new_category_are_files(tmp_path: Path, copy_of: Co
     shutil.copytree(PHRASE_DIR, phrases)
     shutil.copytree(templates / "en", templates / "it")
     (phrases / "it.toml").write_text(
-        '[deflection.rudeness]\nphrases = ["stupid|silly ~2 question"]\n'
+        '[alone.rudeness]\ncues = ["stupid|silly ~2 question"]\n'
         '[required]\napology = ["sorry"]\nsenior = ["senior"]\n',
         encoding="utf-8",
     )

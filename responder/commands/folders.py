@@ -23,7 +23,8 @@ def configured_folders(config: Config, mailbox: Mailbox) -> list[str]:
     queues = dict.fromkeys((*router.queues, FALLBACK_QUEUE))
     names = [mailbox.folder_path(folders.queue_prefix, queue) for queue in queues]
     names += [folders.refused, folders.spam, folders.quarantine]
-    names.append(mailbox.sent_folder(folders.sent))
+    sent = mailbox.sent_folder(folders.sent)  # "" when the server keeps sent mail itself
+    names += [sent] if sent else []
     return list(dict.fromkeys(names))
 
 

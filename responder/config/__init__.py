@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shlex
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from responder.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CONFIG_PATH = Path("config/responder.toml")
-SECRET_KEYS = ("password",)
+SECRET_KEYS = ("password", "client_secret")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class ServerConfig:
     verify_tls: bool = True
     ca_file: str = ""
     timeout: float = 30.0
+    # Login: password | xoauth2 | oauthbearer; OAuth tokens come from token_source
+    # (command | microsoft | google), see responder/service/auth/.
+    auth: str = "password"
+    token_source: str = "command"
+    token_command: tuple[str, ...] = ()  # argv, run without a shell; env: one shlex-quoted string
 
     @property
     def endpoint(self) -> str:
@@ -134,6 +140,29 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
+class MicrosoftConfig:
+    """Microsoft 365 tokens with msal (token_source = "microsoft"); needs responder[microsoft]."""
+
+    tenant: str = ""
+    client_id: str = ""
+    flow: str = "client_credentials"  # or device_code (delegated; `responder auth login` once)
+    client_secret: str = ""  # environment only (RESPONDER_MICROSOFT_CLIENT_SECRET)
+    client_secret_file: str = ""  # a file, or a systemd LoadCredential= name
+    certificate_file: str = ""  # PEM with private key, instead of a secret
+    certificate_thumbprint: str = ""
+    authority_host: str = "https://login.microsoftonline.com"
+    scopes: tuple[str, ...] = ()  # empty: the right ones for the flow
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    """Google Workspace tokens with google-auth (token_source = "google"); needs responder[google]."""
+
+    service_account_file: str = ""  # a file, or a systemd LoadCredential= name
+    subject: str = ""  # the mailbox to act as; empty: imap.username
+
+
+@dataclass(frozen=True)
 class Config:
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
     imap: ServerConfig = field(default_factory=lambda: ServerConfig(port=143))
@@ -143,6 +172,8 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
+    google: GoogleConfig = field(default_factory=GoogleConfig)
     promises: PromisesConfig = field(default_factory=PromisesConfig)
     source: str = "built-in defaults"
 
@@ -226,7 +257,9 @@ def _build_section(
             if (name, fld.name) in _PATH_KEYS and base is not None:
                 value = str((base / value).resolve())
             values[fld.name] = value
-        if env_name in environ:
+        if env_name in environ and fld.name == "token_command":
+            values[fld.name] = _shell_words(env_name, environ[env_name])
+        elif env_name in environ:
             values[fld.name] = _coerce(env_name, hints[fld.name], environ[env_name], from_env=True)
     if raw:
         raise ConfigError(f"{name}.{sorted(raw)[0]}", "unknown key")
@@ -240,6 +273,14 @@ def _whole(value: Any) -> int:
             raise ValueError(value)
         return int(value)
     return int(value)
+
+
+def _shell_words(key: str, value: str) -> tuple[str, ...]:
+    """A command line in one variable, split like a shell would (no shell ever runs it)."""
+    try:
+        return tuple(shlex.split(value))
+    except ValueError as exc:
+        raise ConfigError(key, f"cannot split as a command line: {exc}") from None
 
 
 def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:

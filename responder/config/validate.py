@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import zoneinfo
 from typing import TYPE_CHECKING
@@ -13,6 +14,9 @@ from responder.config.promises import validate_promises
 from responder.errors import ConfigError
 
 SECURITY_MODES = ("tls", "starttls", "plain")
+AUTH_MODES = ("password", "xoauth2", "oauthbearer")
+TOKEN_SOURCES = {"command": None, "microsoft": "msal", "google": "google.auth"}
+MICROSOFT_FLOWS = ("client_credentials", "device_code")
 
 if TYPE_CHECKING:
     from responder.config import Config, ServerConfig
@@ -36,6 +40,7 @@ def validate(config: Config) -> None:
             )
         if server.timeout <= 0:
             raise ConfigError(f"{name}.timeout", "must be positive")
+        _validate_auth(config, name, server)
     if "@" not in config.mailbox.address:
         raise ConfigError("mailbox.address", f"not an email address: {config.mailbox.address!r}")
     reply = config.reply
@@ -86,6 +91,56 @@ def _validate_limits(config: Config) -> None:
     for key in ("per_sender_window", "thread_window"):
         if getattr(limits, key) <= 0:
             raise ConfigError(f"limits.{key}", "must be positive")
+
+
+def _validate_auth(config: Config, name: str, server: ServerConfig) -> None:
+    """OAuth settings: the mechanism, where tokens come from, and that its library is installed."""
+    if server.auth not in AUTH_MODES:
+        raise ConfigError(f"{name}.auth", f"must be one of {', '.join(AUTH_MODES)}")
+    if server.auth == "password":
+        return
+    if server.token_source not in TOKEN_SOURCES:
+        raise ConfigError(f"{name}.token_source", f"must be one of {', '.join(TOKEN_SOURCES)}")
+    if not server.username:
+        raise ConfigError(f"{name}.username", f"required with {name}.auth = {server.auth}")
+    if server.token_source == "command" and not server.token_command:
+        raise ConfigError(
+            f"{name}.token_command",
+            f"required with {name}.auth = {server.auth} (or set {name}.token_source)",
+        )
+    module = TOKEN_SOURCES[server.token_source]
+    if module and not _installed(module):
+        raise ConfigError(
+            f"{name}.token_source",
+            f"{server.token_source} needs the {module} package, which is not installed: "
+            f"pip install 'responder[{server.token_source}]'",
+        )
+    if server.token_source == "microsoft":
+        ms = config.microsoft
+        for key in ("tenant", "client_id"):
+            if not getattr(ms, key):
+                raise ConfigError(f"microsoft.{key}", f"required with {name}.token_source")
+        if ms.flow not in MICROSOFT_FLOWS:
+            raise ConfigError("microsoft.flow", f"must be one of {', '.join(MICROSOFT_FLOWS)}")
+        if ms.flow == "client_credentials" and not (
+            ms.client_secret or ms.client_secret_file or ms.certificate_file
+        ):
+            raise ConfigError(
+                "microsoft.client_secret_file",
+                "client_credentials needs a secret (file or RESPONDER_MICROSOFT_CLIENT_SECRET) "
+                "or microsoft.certificate_file",
+            )
+        if ms.certificate_file and not ms.certificate_thumbprint:
+            raise ConfigError("microsoft.certificate_thumbprint", "required with certificate_file")
+    if server.token_source == "google" and not config.google.service_account_file:
+        raise ConfigError("google.service_account_file", f"required with {name}.token_source")
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # the parent package is missing
+        return False
 
 
 def is_loopback(host: str) -> bool:

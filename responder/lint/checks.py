@@ -9,12 +9,14 @@ placeholders, the subject line, and the Identify–Apologize–Assist elements.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import nodes
 
+from responder.lint.allow import Allow, read_allows
 from responder.lint.phrases import PhraseBook, lint_fold, split_sentences
+from responder.lint.reader import Deflection
 from responder.lint.rendering import (
     EMPTY_QUOTES,
     EMPTY_QUOTES_SOURCE,
@@ -41,15 +43,37 @@ MISSING = {
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One finding: `path:line: rule: text`."""
+    """One finding: `path:line: rule: text`; a deflection also says why and how to fix it."""
 
     path: Path
     line: int
     rule: str
     text: str
+    severity: str = field(default="error", compare=False)
+    why: Deflection | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.rule}: {self.text}"
+
+    def explained(self) -> str:
+        """The finding and, for a deflection, a second line: severity, topic, move, hint."""
+        if self.why is None:
+            return str(self)
+        return f"{self}\n    {self.severity}: {self.why.why()}; hint: {self.why.hint}"
+
+    def as_json(self) -> dict[str, object]:
+        why = self.why
+        return {
+            "file": str(self.path),
+            "line": self.line,
+            "rule": self.rule,
+            "severity": self.severity,
+            "topic": why.topic if why else None,
+            "move": why.move if why else None,
+            "words": list(why.words) if why else [],
+            "hint": why.hint if why else None,
+            "text": self.text,
+        }
 
 
 class LinterBase:
@@ -72,9 +96,31 @@ class LinterBase:
         self._trees: dict[str, nodes.Template | None] = {}
         self._folded: dict[str, str] = {}
         self._read: set[tuple[str, str]] = set()  # (template, sentence) already read
+        self._allows: dict[Path, list[Allow]] = {}
+        self.allowed: dict[tuple[Path, int, str], tuple[Problem, Allow]] = {}
 
-    def add(self, path: Path, line: int, rule: str, text: str) -> None:
-        self.found.setdefault((path, line, rule), Problem(path, line, rule, text))
+    def add(
+        self, path: Path, line: int, rule: str, text: str, why: Deflection | None = None
+    ) -> None:
+        problem = Problem(path, line, rule, text, why.severity if why else "error", why)
+        allow = next((a for a in self.allows(path) if (a.line, a.rule) == (line, rule)), None)
+        if allow is not None:
+            self.allowed.setdefault((path, line, rule), (problem, allow))
+            return
+        old = self.found.get((path, line, rule))
+        if old is None or (old.severity == "warning" and problem.severity == "error"):
+            self.found[(path, line, rule)] = problem
+
+    def allows(self, path: Path) -> list[Allow]:
+        """The file's allow comments; one without a reason is itself an error."""
+        if path not in self._allows:
+            self._allows[path] = []
+            if path.suffix == ".j2" and path.is_file():
+                allows, bad = read_allows(path.read_text(encoding="utf-8", errors="replace"))
+                self._allows[path] = allows
+                for item in bad:
+                    self.add(path, item.line, "lint-allow", item.text)
+        return self._allows[path]
 
     def path_for(self, where: str) -> Path:
         if where in self.exists:
@@ -164,11 +210,13 @@ class LinterBase:
                 if (name, sentence) in self._read:  # the same sentence in another sample
                     continue
                 self._read.add((name, sentence))
-                for category, match in book.deflections(sentence):
+                for deflection in book.read(sentence):
                     family = self.family(name)
-                    hit = locate(match.group(0), [(m, self.folded(m)) for m in family])
+                    hit = locate(deflection.anchor, [(m, self.folded(m)) for m in family])
                     where, line = hit or (name, closest_line(sentence, self.folded(name)))
-                    self.add(self.path_for(where), line, category.rule, shown(sentence))
+                    self.add(
+                        self.path_for(where), line, deflection.rule, shown(sentence), deflection
+                    )
         for found in PLACEHOLDER.finditer(text):
             where, line = self.find_literal(name, re.compile(re.escape(found.group(0))))
             self.add(

@@ -1,9 +1,10 @@
-"""Phrase lists for the template linter: one TOML file per language, compiled to regexes.
+"""Cue lists for the template linter: one TOML file per language (config/lint/<lang>.toml).
 
-A phrase list (config/lint/<lang>.toml) names deflection categories and the
-words that must be present (an apology; for priority mail, a senior person).
-Phrases use a tiny notation, matched against folded text (lower case, accents
-removed, apostrophes and hyphens turned into word breaks), whole words only:
+A cue list names the deflection topics and moves (read by responder/lint/reader.py,
+matched on stems by responder/lint/cues.py) and the words that must be present
+(an apology; for priority mail, a senior person). Both use a tiny notation; the
+required words are matched against folded text (lower case, accents removed,
+apostrophes and hyphens turned into word breaks), whole words only:
 
     our policy            the words in that order (spaces or punctuation between them)
     polic*  *beleid       `*` at either end of a word: any ending / any beginning
@@ -12,9 +13,7 @@ removed, apostrophes and hyphens turned into word breaks), whole words only:
     supplier* ~6 delay*   `~N` (default 3): up to N other words in between
 
 `patterns` take raw regular expressions (on the same folded text) for what the
-notation cannot say, such as URLs; `unless` phrases clear a sentence of that one
-category (e.g. "no need to visit our website"). config/lint/any.toml is merged
-into every language.
+notation cannot say, such as URLs. config/lint/any.toml is merged into every language.
 """
 
 from __future__ import annotations
@@ -28,31 +27,29 @@ from pathlib import Path
 from typing import Any
 
 from responder.config import PROJECT_ROOT
+from responder.lint.cues import DEFAULT_NORMALISER
+from responder.lint.notation import (
+    APOSTROPHES,
+    GAP,
+    INNER_HYPHENS,
+    TOKEN,
+    PhraseListError,
+    lint_fold,
+)
+from responder.lint.reader import Deflection, Reader, build_reader
 from responder.pipeline.textnorm import fold
 
 PHRASE_DIR = PROJECT_ROOT / "config" / "lint"
 SHARED = "any"
 DEFAULT_GAP = 3
-_APOSTROPHES = re.compile(r"['’ʼ`´]")
-_INNER_HYPHENS = re.compile(r"(?<=\w)[-‐‑](?=\w)")
-_GAP = re.compile(r"~(\d*)")
-_TOKEN = re.compile(r"(?:\([^()]*\)|[^\s()])+")  # parentheses only protect spaces
+_APOSTROPHES, _INNER_HYPHENS, _GAP, _TOKEN = APOSTROPHES, INNER_HYPHENS, GAP, TOKEN
+__all__ = ["PhraseBook", "PhraseListError", "lint_fold", "load_phrasebook", "split_sentences"]
 _SENTENCE_END = re.compile(
     r"(?<=[.!?…])[\"'»”’)\]]*\s+"  # end punctuation (and closing quotes) then a space
     r"|\n[ \t]*\n\s*"  # a blank line
     r"|\n[ \t]*(?=[-*•·]\s)"  # a bullet
     r"|¶"  # a block break marked by the HTML reader
 )
-
-
-class PhraseListError(ValueError):
-    """A phrase list is missing or malformed; the message names the file."""
-
-
-def lint_fold(text: str) -> str:
-    """Fold for matching: casefold, no accents, `l’eau` → `l' eau`, `e-mail` → `e mail`."""
-    text = _APOSTROPHES.sub("' ", text)
-    return fold(_INNER_HYPHENS.sub(" ", text))
 
 
 def split_sentences(text: str) -> list[tuple[int, str]]:
@@ -122,45 +119,21 @@ def compile_terms(
 
 
 @dataclass(frozen=True)
-class Category:
-    """One kind of deflection; its rule is reported as `deflection/<name>`."""
-
-    name: str
-    about: str
-    pattern: re.Pattern[str] | None
-    unless: re.Pattern[str] | None
-
-    @property
-    def rule(self) -> str:
-        return f"deflection/{self.name}"
-
-    def search(self, folded_sentence: str) -> re.Match[str] | None:
-        if self.pattern is None:
-            return None
-        found = self.pattern.search(folded_sentence)
-        if found and self.unless is not None and self.unless.search(folded_sentence):
-            return None
-        return found
-
-
-@dataclass(frozen=True)
 class PhraseBook:
-    """A language's compiled phrase list."""
+    """A language's compiled cue lists (deflection) and required words (apology, senior)."""
 
     language: str
     path: Path
-    categories: tuple[Category, ...]
+    reader: Reader
     required: dict[str, re.Pattern[str]]
 
-    def deflections(self, sentence: str) -> list[tuple[Category, re.Match[str]]]:
-        """Every category that one sentence falls into, with the words that gave it away."""
-        folded = lint_fold(sentence)
-        hits = []
-        for category in self.categories:
-            found = category.search(folded)
-            if found:
-                hits.append((category, found))
-        return hits
+    def read(self, sentence: str) -> list[Deflection]:
+        """Every deflection in one sentence, each with its topic, move, words and hint."""
+        return self.reader.deflections(sentence)
+
+    def deflections(self, sentence: str) -> list[tuple[Deflection, str]]:
+        """(deflection, the words that gave it away) pairs, as the phrase-list linter gave."""
+        return [(found, found.anchor) for found in self.read(sentence)]
 
     def has(self, element: str, text: str) -> bool:
         pattern = self.required.get(element)
@@ -184,7 +157,9 @@ def _read(path: Path) -> dict[str, Any]:
         raise PhraseListError(f"{path}: not valid TOML: {exc}") from None
 
 
-def load_phrasebook(language: str, directory: Path = PHRASE_DIR) -> PhraseBook:
+def load_phrasebook(
+    language: str, directory: Path = PHRASE_DIR, normaliser: str = DEFAULT_NORMALISER
+) -> PhraseBook:
     """Read `<directory>/<language>.toml` merged with `any.toml`; raise PhraseListError."""
     path = directory / f"{language}.toml"
     if not path.is_file():
@@ -192,37 +167,21 @@ def load_phrasebook(language: str, directory: Path = PHRASE_DIR) -> PhraseBook:
             f"{path}: no phrase list for language {language!r} "
             f"(copy {directory / 'en.toml'} and write the phrases of {language!r})"
         )
-    return _cached(str(path), path.stat().st_mtime_ns, str(directory / f"{SHARED}.toml"))
+    shared = directory / f"{SHARED}.toml"
+    stamp = path.stat().st_mtime_ns + (shared.stat().st_mtime_ns if shared.is_file() else 0)
+    return _cached(str(path), stamp, str(shared), normaliser)
 
 
 @lru_cache(maxsize=32)
-def _cached(path_text: str, _mtime: int, shared_text: str) -> PhraseBook:
+def _cached(path_text: str, _mtime: int, shared_text: str, normaliser: str) -> PhraseBook:
     path, shared_path = Path(path_text), Path(shared_text)
     own, shared = _read(path), _read(shared_path)
-    tables: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for source, data in ((path, own), (shared_path, shared)):
-        deflection = data.get("deflection", {})
-        if not isinstance(deflection, dict):
-            raise PhraseListError(f"{source}: [deflection] must be a table of categories")
-        for name, table in deflection.items():
-            if not isinstance(table, dict):
-                raise PhraseListError(f"{source}: deflection.{name} must be a table")
-            tables.setdefault(name, []).append((f"{source}: deflection.{name}", table))
-    categories = []
-    for name, parts in tables.items():
-        phrases = [p for where, table in parts for p in _strings(where, table, "phrases")]
-        patterns = [p for where, table in parts for p in _strings(where, table, "patterns")]
-        unless = [p for where, table in parts for p in _strings(where, table, "unless")]
-        where = parts[0][0]
-        about = next((str(t["about"]) for _, t in parts if "about" in t), name)
-        categories.append(
-            Category(
-                name,
-                about,
-                compile_terms(phrases, patterns, where),
-                compile_terms(unless, (), where),
-            )
+    if "deflection" in own:
+        raise PhraseListError(
+            f"{path}: [deflection] phrase lists are replaced by [topic], [move], [alone] "
+            "and [ownership] cues (see config/lint/en.toml)"
         )
+    reader = build_reader(path.stem, [(str(path), own), (str(shared_path), shared)], normaliser)
     required_table = own.get("required", {})
     if not isinstance(required_table, dict):
         raise PhraseListError(f"{path}: [required] must be a table")
@@ -233,5 +192,4 @@ def _cached(path_text: str, _mtime: int, shared_text: str) -> PhraseBook:
         )
         if compiled is not None:
             required[element] = compiled
-    language = path.stem
-    return PhraseBook(language, path, tuple(categories), required)
+    return PhraseBook(path.stem, path, reader, required)

@@ -10,7 +10,7 @@ from responder.pipeline.route import FALLBACK_QUEUE, load_router
 
 
 def template_problems(config: Config) -> list[str]:
-    """Every lint problem of the configured templates, one line each."""
+    """Every lint error of the configured templates, one line each (warnings do not block)."""
     from responder.lint.run import lint_templates
 
     router = load_router(config.routing.rules)
@@ -20,7 +20,7 @@ def template_problems(config: Config) -> list[str]:
         router.queues or (FALLBACK_QUEUE,),
         config.reply.default_language,
     )
-    return [str(problem) for problem in problems]
+    return [str(problem) for problem in problems if problem.severity == "error"]
 
 
 def require_valid_templates(config: Config) -> None:

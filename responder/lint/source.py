@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from responder.lint.cues import prepare
 from responder.lint.phrases import PhraseBook, lint_fold, split_sentences
+from responder.lint.reader import Deflection
 
 VARIABLE_STAND_IN = "_"
 MAX_SHOWN = 160
@@ -34,6 +36,7 @@ class Finding:
     line: int
     rule: str
     text: str
+    why: Deflection
 
 
 def blank(text: str) -> str:
@@ -103,10 +106,12 @@ def scan(
     """Deflections in `text`, sentence by sentence; `original` (same length) is what is shown."""
     shown_from = text if original is None else original
     for offset, sentence in split_sentences(text):
-        for category, match in book.deflections(sentence):
-            folded = lint_fold(sentence)
-            line = first_line + text.count("\n", 0, offset) + folded.count("\n", 0, match.start())
-            yield Finding(line, category.rule, shown(shown_from[offset : offset + len(sentence)]))
+        for found in book.read(sentence):
+            within = prepare(sentence).count("\n", 0, found.start)
+            line = first_line + text.count("\n", 0, offset) + within
+            yield Finding(
+                line, found.rule, shown(shown_from[offset : offset + len(sentence)]), found
+            )
 
 
 def scan_source(source: str, book: PhraseBook, is_html: bool) -> list[Finding]:

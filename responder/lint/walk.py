@@ -12,7 +12,7 @@ import tomllib
 
 from babel import Locale, UnknownLocaleError
 
-from responder.lint.checks import LinterBase
+from responder.lint.checks import LinterBase, Problem
 from responder.lint.phrases import PhraseBook, PhraseListError, load_phrasebook
 from responder.lint.rendering import static_issues
 from responder.lint.source import scan_source
@@ -73,6 +73,26 @@ class Linter(LinterBase):
             if role is not None and self._trees.get(name) is not None:
                 self.render_file(language, name, role, book)
 
+    def unused_allows(self) -> None:
+        """An allow comment that accepts nothing is stale: a warning, so it gets removed."""
+        used = {
+            (path, allow.comment_line, allow.rule)
+            for (path, _, _), (_, allow) in self.allowed.items()
+        }
+        for path, allows in list(self._allows.items()):
+            for allow in allows:
+                if (path, allow.comment_line, allow.rule) not in used:
+                    self.found.setdefault(
+                        (path, allow.comment_line, "lint-allow"),
+                        Problem(
+                            path,
+                            allow.comment_line,
+                            "lint-allow",
+                            f"allow {allow.rule} accepts nothing here any more; remove it",
+                            "warning",
+                        ),
+                    )
+
     def queue_names(self, language: str) -> None:
         path = self.directory / language / "queues.toml"
         try:
@@ -129,11 +149,14 @@ class Linter(LinterBase):
     ) -> tuple[str, tuple[str, ...]] | None:
         """The checks on the file as written: parse, variables, sandbox, deflection per line."""
         source = self.source(name)
+        self.allows(self.directory / name)  # an allow without a reason is an error even here
         tree, issues = static_issues(self.environment, name, source, self.exists)
         self._trees[name] = tree
         for issue in issues:
             self.issue(issue)
         if book is not None:
             for finding in scan_source(source, book, name.endswith(".html.j2")):
-                self.add(self.directory / name, finding.line, finding.rule, finding.text)
+                self.add(
+                    self.directory / name, finding.line, finding.rule, finding.text, finding.why
+                )
         return self.role(language, name)

@@ -8,12 +8,13 @@ year's, a 24-hour clock in every locale, and the zone's abbreviation.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 
 from responder.config import Config
@@ -49,6 +50,9 @@ class Deadlines:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        for language in config.reply.languages:  # Babel's locale data: at start, not per message
+            with contextlib.suppress(UnknownLocaleError, ValueError, LookupError):
+                localized_deadline(datetime.now(UTC), language, "UTC", datetime.now(UTC))
         self.calendars = {
             name: BusinessCalendar(spec)
             for name, spec in calendars(config.promises, config.reply.timezone).items()

@@ -56,6 +56,12 @@ class AckQueue:
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
+    def next_uncertain_at(self) -> float | None:
+        row = self.db.execute(
+            "SELECT MIN(ack_next_at) FROM messages WHERE ack_state = 'uncertain'"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
     def uncopied_acks(self, limit: int = 200) -> list[tuple[str, str, bytes]]:
         """(key, Message-ID, bytes) of sent acknowledgments not yet copied to Sent."""
         rows = self.db.execute(

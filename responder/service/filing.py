@@ -3,7 +3,9 @@
 Customer mail goes to `<queue_prefix>/<queue>`; refused mail to the refused
 folder (spam to its own); nothing is ever deleted. Priority mail is
 \\Flagged, and every filed customer message carries IMAP keywords (the queue,
-`priority`, `#REFERENCE`) that clients show as tags and can search.
+`priority`, `#REFERENCE`) that clients show as tags and can search. Flags the
+server says it will not keep (no `\\*` in PERMANENTFLAGS, e.g. Exchange) are left
+out at the IMAP edge (service/quirks.py): filing goes on without them.
 """
 
 from __future__ import annotations

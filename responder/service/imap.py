@@ -3,72 +3,33 @@
 Capabilities are read once per connection and every optional command has a
 fallback (MOVE → COPY + \\Deleted + EXPUNGE; IDLE → polling). Every failure
 is re-raised as TransientError (retry: timeouts, dropped connections, BYE) or
-PermanentError (do not retry: bad credentials, certificate failures), always
-naming host:port. The password never appears in a message or log line.
+PermanentError (do not retry: bad credentials, certificate failures) or
+CommandRefused (a NO/BAD: this command, not the connection), always naming
+host:port (see imaperrors.py). The password never appears in a message or log line.
 """
 
 from __future__ import annotations
 
 import contextlib
-import imaplib
 import logging
 import socket
-import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from responder.config import ServerConfig
-from responder.errors import CommandRefused, PermanentError, TransientError
+from responder.errors import TransientError
+from responder.service.auth import forget_token, idle_window, ready_provider
+from responder.service.auth.sasl import imap_login
+from responder.service.imaperrors import tls_context, translated_errors
+from responder.service.quirks import Quirks
 
 log = logging.getLogger("responder.service.imap")
 NEW_MAIL = (b"EXISTS", b"RECENT")
-# RFC 5530 response codes that say "not now" rather than "not this": worth a retry.
-_TRY_AGAIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]")
 IDLE_SLICE = 1.0  # seconds: how quickly a stop request or a watchdog ping is noticed while idling
-
-
-def tls_context(server: ServerConfig) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=server.ca_file or None)
-    if not server.verify_tls:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-@contextmanager
-def translated_errors(endpoint: str, action: str) -> Iterator[None]:
-    """Turn library and socket errors into our two kinds, each naming where and what."""
-    try:
-        yield
-    except imap_errors.LoginError as exc:
-        raise PermanentError(f"IMAP {endpoint}: login failed: {_text(exc)}") from None
-    except ssl.SSLCertVerificationError as exc:
-        raise PermanentError(
-            f"IMAP {endpoint}: TLS certificate not trusted: {exc.verify_message}"
-        ) from None
-    except (imap_errors.CapabilityError, imap_errors.IllegalStateError) as exc:
-        raise PermanentError(f"IMAP {endpoint}: {action}: {_text(exc)}") from None
-    except (OSError, imaplib.IMAP4.abort, imap_errors.IMAPClientAbortError) as exc:
-        raise TransientError(
-            f"IMAP {endpoint}: {action}: {_text(exc) or type(exc).__name__}"
-        ) from None
-    except imap_errors.IMAPClientError as exc:
-        text = _text(exc)
-        if any(code in text.upper() for code in _TRY_AGAIN_CODES):
-            raise TransientError(f"IMAP {endpoint}: {action}: {text}") from None
-        raise CommandRefused(f"IMAP {endpoint}: {action}: refused: {text}") from None
-
-
-def _text(exc: BaseException) -> str:
-    text = str(exc)
-    if text.startswith("b'") or text.startswith('b"'):
-        text = text[2:-1]
-    return text
 
 
 class Mailbox:
@@ -83,10 +44,13 @@ class Mailbox:
         self.delimiter = "/"
         self.uidvalidity = 0
         self._folders: set[str] = set()
+        self.quirks = Quirks()
+        self.token_renew_at: float | None = None  # OAuth: replace the connection before this
 
     # --- connection ---
 
     def connect(self) -> None:
+        tokens = ready_provider(self.server, "imap")  # no token, no connection
         with translated_errors(self.endpoint, "connect"):
             client = IMAPClient(
                 self.server.host,
@@ -98,11 +62,13 @@ class Mailbox:
             try:
                 if self.server.security == "starttls":
                     client.starttls(tls_context(self.server))
-                client.login(self.server.username, self.server.password)
+                imap_login(client, self.server, tokens, self.endpoint)
                 self.capabilities = frozenset(client.capabilities())
                 self.delimiter = self._find_delimiter(client)
                 info = client.select_folder(self.inbox)
                 self.uidvalidity = int(info[b"UIDVALIDITY"])
+                self.quirks = Quirks.detect(self.capabilities, info.get(b"PERMANENTFLAGS"))
+                self.token_renew_at = tokens.refresh_due() if tokens else None
             except BaseException:
                 _quietly_close(client)
                 raise
@@ -216,6 +182,7 @@ class Mailbox:
         self._folders.add(folder)
 
     def add_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
+        flags = self.quirks.storable(flags)  # what PERMANENTFLAGS says the server keeps
         if uids and flags:
             encoded = [flag.encode() for flag in flags]
             self._call("store flags", lambda c: c.add_flags(uids, encoded, silent=True))
@@ -241,8 +208,8 @@ class Mailbox:
             self._call("expunge", lambda c: _delete(c, uids))
 
     def append(self, folder: str, messages: Sequence[bytes]) -> None:
-        """Store copies (our sent acknowledgments), as one MULTIAPPEND when the server allows."""
-        if not messages:
+        """Store copies (acks), as one MULTIAPPEND if allowed; folder "" = the server does it."""
+        if not messages or not folder:
             return
         self.ensure_folder(folder)
         flags = [b"\\Seen"]
@@ -259,6 +226,8 @@ class Mailbox:
     def sent_folder(self, configured: str) -> str:
         if configured:
             return configured
+        if self.quirks.server_saves_sent:  # Gmail's SMTP filed a copy in [Gmail]/Sent Mail
+            return ""
         found = self._call("list special folders", lambda c: c.find_special_folder(b"\\Sent"))
         return str(found) if found else "Sent"
 
@@ -274,8 +243,9 @@ class Mailbox:
         """Block until the server reports new mail (True) or timeout/stop (False); IDLE or polling."""
         if self._take_news():
             return True
+        timeout, renew = idle_window(min(timeout, self.quirks.idle_cap), self.token_renew_at)
         if not (use_idle and self.has("IDLE")):
-            return self._poll(timeout, should_stop, tick)
+            return self._renewed(renew, self._poll(timeout, should_stop, tick), should_stop)
         deadline = time.monotonic() + timeout
         self._call("idle", lambda c: c.idle())
         new_mail = False
@@ -298,6 +268,7 @@ class Mailbox:
                     if len(response) > 1 and response[1] in NEW_MAIL:
                         new_mail = True
                     if response and response[0] == b"BYE":
+                        forget_token(self.server, "imap")  # Microsoft: "BYE …TokenExpired"
                         raise TransientError(
                             f"IMAP {self.endpoint}: server closed the connection (BYE)"
                         )
@@ -305,6 +276,14 @@ class Mailbox:
             self.close()  # the IDLE state is unknown: drop the connection, never send DONE into it
             raise
         self._call("idle done", lambda c: c.idle_done())
+        return self._renewed(renew, new_mail, should_stop)
+
+    def _renewed(self, renew: bool, new_mail: bool, should_stop: Callable[[], bool]) -> bool:
+        """Close a connection whose token is about to expire; the caller reconnects."""
+        if renew and not should_stop():
+            log.info("imap %s: token about to expire, reconnecting with a new one", self.endpoint)
+            self.close()
+            return True  # look at the INBOX again on the new connection
         return new_mail
 
     def _poll(

@@ -22,6 +22,7 @@ from tenacity import Retrying, retry_if_exception_type, wait_exponential, wait_r
 from responder.config import Config
 from responder.errors import CommandRefused, TransientError
 from responder.pipeline.decide import Pipeline
+from responder.service import auth
 from responder.service.conversation import History
 from responder.service.escalation import PromiseKeeper
 from responder.service.filing import Filer, Plan
@@ -47,6 +48,7 @@ class Service:
         self.config = config
         self.ledger = ledger
         self.pipeline = pipeline or Pipeline(config)
+        auth.install(config)  # OAuth token sources, one per account (none for passwords)
         self.history = History(ledger, config.limits)
         self.mailbox = Mailbox(config.imap, config.folders.inbox)
         self.notifier = Notifier()

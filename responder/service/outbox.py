@@ -121,9 +121,11 @@ class Outbox:
     def next_attempt_at(self) -> float | None:
         """When the next queued acknowledgment may go out (for the service's wait)."""
         due = self.ledger.next_pending_at()
-        if due is None:
-            return None
-        return max(due, self.paused_until)
+        if due is not None:
+            due = max(due, self.paused_until)
+        uncertain = self.ledger.next_uncertain_at() if self.uncertain_resend_after else None
+        candidates = [time for time in (due, uncertain) if time is not None]
+        return min(candidates) if candidates else None
 
     def replay_journal(self) -> None:
         """After a crash: what the workers knew and the ledger did not yet."""

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from tenacity import RetryCallState
 
+from responder.errors import ReauthorizationNeeded
+
 log = logging.getLogger("responder")
 
 
@@ -18,6 +20,8 @@ def log_retry(what: str) -> Callable[[RetryCallState], None]:
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        if isinstance(error, ReauthorizationNeeded):
+            return  # said once, when it started (responder.service.auth.state)
         log.warning(
             "%s failed (attempt %d), retrying in %.1fs: %s", what, state.attempt_number, wait, error
         )

@@ -32,6 +32,10 @@ class SentCopier:
             return
         if self.folder is None:
             self.folder = self.mailbox.sent_folder(self.configured_folder)
+        if not self.folder:  # the server files sent mail itself (Gmail): nothing to append
+            with self.ledger.transaction():
+                self.ledger.mark_copied([key for key, _, _ in copies])
+            return
         present: set[str] = set()
         if self._must_look:
             present = message_ids_in(self.mailbox, self.folder, [mid for _, mid, _ in copies])

@@ -29,7 +29,9 @@ from responder.errors import (
     TransientError,
     UncertainDelivery,
 )
-from responder.service.imap import tls_context
+from responder.service.auth import ready_provider
+from responder.service.auth.sasl import smtp_login
+from responder.service.imaperrors import tls_context
 
 log = logging.getLogger("responder.service.smtp")
 T = TypeVar("T")
@@ -78,6 +80,7 @@ class Sender:
 
     def connect(self) -> None:
         server = self.server
+        tokens = ready_provider(server, "smtp")  # no token, no connection
         with translated_errors(self.endpoint, "connect"):
             session: smtplib.SMTP
             if server.security == "tls":
@@ -91,7 +94,9 @@ class Sender:
                 if server.security == "starttls":
                     session.starttls(context=tls_context(server))
                     session.ehlo()
-                if server.username:
+                if tokens is not None:
+                    smtp_login(session, tokens, self.endpoint)
+                elif server.username:
                     session.login(server.username, server.password)
             except BaseException:
                 session.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from imapclient import IMAPClient
 
-from responder.service.imap import translated_errors
+from responder.service.imaperrors import translated_errors
 from responder.service.promises import Promise
 
 WARN_KEYWORD = "$PromiseWarn"

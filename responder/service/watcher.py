@@ -31,7 +31,9 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from responder.config import ServerConfig
-from responder.service.imap import tls_context, translated_errors
+from responder.service.auth import ready_provider
+from responder.service.auth.sasl import imap_login
+from responder.service.imaperrors import tls_context, translated_errors
 
 log = logging.getLogger("responder.service.watcher")
 
@@ -228,8 +230,9 @@ class FolderWatcher:
 
 
 def open_client(server: ServerConfig) -> IMAPClient:
-    """A logged-in session with nothing selected: for side work (the folder watcher) that must
-    not disturb the main session idling on the INBOX."""
+    """A logged-in session with nothing selected (password or OAuth token, as the service
+    logs in): for side work that must not disturb the main session idling on the INBOX."""
+    tokens = ready_provider(server, "imap")
     with translated_errors(server.endpoint, "connect"):
         client = IMAPClient(
             server.host,
@@ -241,7 +244,7 @@ def open_client(server: ServerConfig) -> IMAPClient:
         try:
             if server.security == "starttls":
                 client.starttls(tls_context(server))
-            client.login(server.username, server.password)
+            imap_login(client, server, tokens, server.endpoint)
         except BaseException:
             _logout(client)
             raise

@@ -1,0 +1,253 @@
+"""Deflection as two signals: what a sentence is about (a topic) and what it does with it (a move).
+
+"Our policy does not allow refunds" has a topic (policy) and a move (refusal):
+it deflects. "We changed our policy for you" has the topic and no move: it does
+not. "Our terms promise you a refund, and I have already sent it" has an
+ownership move (we did it), which clears the whole sentence. Some moves deflect
+on their own, whatever the topic ("it is out of our hands", "we are sorry if you
+feel…", "you should have…"). A move such as "visit our website" is lifted when a
+negation of necessity ("no need to", "you don't have to") stands before it in the
+same clause.
+
+The cue lists are data, one file per language (config/lint/<lang>.toml):
+`[topic.<name>]`, `[move.<name>]`, `[alone.<name>]` (a move that deflects alone,
+reported under its `topic`), `[ownership]` and `[negation]`. A finding is an
+`error` when its cues are strong, a `warning` when one of them is weak (`?cue`);
+`[severity] error_at` in any.toml moves that line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from responder.lint.cues import (
+    CLAUSE_BREAKS,
+    Cue,
+    RawCue,
+    Span,
+    Tokens,
+    compile_cues,
+    compile_patterns,
+    tokenize,
+)
+from responder.lint.notation import PhraseListError
+from responder.pipeline.textnorm import fold
+
+NEGATION_REACH = 8  # tokens between a "no need to" and the move it lifts
+OWNERSHIP_NEGATION_REACH = 2  # a "not" this close before an ownership cue undoes it
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named list of cues (a topic, a move, an ownership list…)."""
+
+    name: str
+    cues: tuple[Cue | RawCue, ...]
+    about: str = ""
+    hint: str = ""
+    topic: str = ""  # for a move that deflects alone: the topic it is reported under
+    negatable: bool = False  # lifted by a negation of necessity before it
+
+    def spans(self, tokens: Tokens) -> list[Span]:
+        return [span for cue in self.cues for span in cue.spans(tokens)]
+
+
+@dataclass(frozen=True)
+class Deflection:
+    """One deflecting sentence, and why: the topic, the move and the words that gave each away."""
+
+    topic: str
+    move: str
+    topic_words: tuple[str, ...]
+    move_words: tuple[str, ...]
+    severity: str  # "error" or "warning"
+    hint: str
+    anchor: str  # folded words of the first cue, to find the sentence in its source
+    start: int  # offset of the first cue in the (prepared) sentence
+
+    @property
+    def rule(self) -> str:
+        return f"deflection/{self.topic}"
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.topic_words, *self.move_words)))
+
+    def why(self) -> str:
+        topic = f"topic {self.topic} ({', '.join(self.topic_words)})" if self.topic_words else ""
+        move = f"move {self.move} ({', '.join(self.move_words)})"
+        return " + ".join(p for p in (topic, move) if p)
+
+
+@dataclass(frozen=True)
+class Reader:
+    language: str
+    normaliser: str
+    topics: tuple[Group, ...]
+    moves: tuple[Group, ...]
+    alone: tuple[Group, ...]
+    ownership: Group
+    necessity: Group  # "no need to", "you don't have to": lifts a negatable move after it
+    negators: Group  # "not", "never": undoes an ownership move they stand inside
+    breaks: Group  # "but": ends the reach of a negation
+    error_at: float
+
+    def deflections(self, sentence: str) -> list[Deflection]:
+        tokens = tokenize(sentence, self.language, self.normaliser)
+        if self._owned(tokens):
+            return []
+        lifted = self._lifts(tokens)
+        found: dict[str, Deflection] = {}
+        for group in self.alone:
+            spans = self._live(group, tokens, lifted)
+            if spans:
+                self._keep(found, self._make(group.topic, group, [], spans, tokens))
+        moves = [(g, s) for g in self.moves if (s := self._live(g, tokens, lifted))]
+        if moves:
+            for topic in self.topics:
+                spans = topic.spans(tokens)
+                if spans:
+                    move, move_spans = max(moves, key=lambda m: _score(m[1]))
+                    self._keep(found, self._make(topic.name, move, spans, move_spans, tokens))
+        return list(found.values())
+
+    def _owned(self, tokens: Tokens) -> bool:
+        negated = {
+            i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
+        }
+        return any(  # "we will not refund", "before we can cancel": not ownership
+            not negated.intersection(range(span.first - OWNERSHIP_NEGATION_REACH, span.last + 1))
+            for span in self.ownership.spans(tokens)
+        )
+
+    def _lifts(self, tokens: Tokens) -> list[Span]:
+        return self.necessity.spans(tokens)
+
+    def _live(self, group: Group, tokens: Tokens, lifted: list[Span]) -> list[Span]:
+        # "no need to" is not itself a refusal: a move starting inside it does not count
+        spans = [
+            s for s in group.spans(tokens) if not any(n.first <= s.first <= n.last for n in lifted)
+        ]
+        if not group.negatable:
+            return spans
+        breaks = {s.first for s in self.breaks.spans(tokens)} | {
+            i for i, w in enumerate(tokens.surfaces) if w in CLAUSE_BREAKS
+        }
+        return [s for s in spans if not any(_reaches(n, s, breaks) for n in lifted)]
+
+    def _make(
+        self,
+        topic: str,
+        move: Group,
+        topic_spans: list[Span],
+        move_spans: list[Span],
+        tokens: Tokens,
+    ) -> Deflection:
+        # a finding is as strong as its weakest signal; each signal as strong as its best cue
+        score = min(_score(move_spans), _score(topic_spans) if topic_spans else 1.0)
+        first = min([*topic_spans, *move_spans], key=lambda s: s.first)
+        topic_hint = next((g.hint for g in self.topics if g.name == topic and g.hint), "")
+        # a move that deflects alone has its own hint; a topic's hint is the language's fallback
+        hint = (move.hint or topic_hint) if move.topic else (topic_hint or move.hint)
+        return Deflection(
+            topic=topic,
+            move=move.name,
+            topic_words=tuple(dict.fromkeys(s.words for s in topic_spans)),
+            move_words=tuple(dict.fromkeys(s.words for s in move_spans)),
+            severity="error" if score >= self.error_at else "warning",
+            hint=hint,
+            anchor=fold(first.words),
+            start=tokens.starts[first.first],
+        )
+
+    @staticmethod
+    def _keep(found: dict[str, Deflection], new: Deflection) -> None:
+        old = found.get(new.topic)
+        if old is None or (old.severity == "warning" and new.severity == "error"):
+            found[new.topic] = new
+
+
+def _score(spans: list[Span]) -> float:
+    return 1.0 if any(not s.weak for s in spans) else 0.5
+
+
+def _reaches(negation: Span, move: Span, breaks: set[int]) -> bool:
+    """A negation of necessity lifts a move that follows it closely in the same clause."""
+    if negation.first >= move.last or move.last - negation.last > NEGATION_REACH:
+        return False
+    return not any(negation.last < b < move.last for b in breaks)
+
+
+def _strings(where: str, table: dict[str, Any], key: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PhraseListError(f"{where}.{key}: must be a list of strings")
+    return value
+
+
+def _groups(
+    data: list[tuple[str, dict[str, Any]]], section: str, language: str, normaliser: str
+) -> tuple[Group, ...]:
+    """Every `[section.<name>]` table of the language file and any.toml, merged by name."""
+    merged: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for source, table in data:
+        value = table.get(section, {})
+        if not isinstance(value, dict):
+            raise PhraseListError(f"{source}: [{section}] must be a table")
+        for name, entry in value.items():
+            if not isinstance(entry, dict):
+                raise PhraseListError(f"{source}: {section}.{name} must be a table")
+            merged.setdefault(name, []).append((f"{source}: {section}.{name}", entry))
+    groups = []
+    for name, parts in merged.items():
+        cues = [c for where, t in parts for c in _strings(where, t, "cues")]
+        patterns = [c for where, t in parts for c in _strings(where, t, "patterns")]
+        first = {k: v for _, t in reversed(parts) for k, v in t.items()}
+        groups.append(
+            Group(
+                name,
+                compile_cues(cues, language, normaliser, parts[0][0])
+                + compile_patterns(patterns, parts[0][0]),
+                about=str(first.get("about", "")),
+                hint=str(first.get("hint", "")),
+                topic=str(first.get("topic", name if section == "alone" else "")),
+                negatable=bool(first.get("negatable", False)),
+            )
+        )
+    return tuple(groups)
+
+
+def _single(
+    data: list[tuple[str, dict[str, Any]]], section: str, key: str, language: str, normaliser: str
+) -> Group:
+    cues: list[str] = []
+    for source, table in data:
+        value = table.get(section, {})
+        if not isinstance(value, dict):
+            raise PhraseListError(f"{source}: [{section}] must be a table")
+        cues += _strings(f"{source}: {section}", value, key)
+    return Group(f"{section}.{key}", compile_cues(cues, language, normaliser, section))
+
+
+def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normaliser: str) -> Reader:
+    """A Reader from the parsed language file and any.toml, as (source, table) pairs."""
+    error_at = 1.0
+    for source, table in data:
+        severity = table.get("severity", {})
+        value = severity.get("error_at", error_at) if isinstance(severity, dict) else None
+        if not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise PhraseListError(f"{source}: severity.error_at must be a number in (0, 1]")
+        error_at = float(value)
+    return Reader(
+        language,
+        normaliser,
+        topics=_groups(data, "topic", language, normaliser),
+        moves=_groups(data, "move", language, normaliser),
+        alone=_groups(data, "alone", language, normaliser),
+        ownership=_single(data, "ownership", "cues", language, normaliser),
+        necessity=_single(data, "negation", "necessity", language, normaliser),
+        negators=_single(data, "negation", "not", language, normaliser),
+        breaks=_single(data, "negation", "breaks", language, normaliser),
+        error_at=error_at,
+    )
