@@ -198,7 +198,7 @@ def scenario(run: Run) -> Section:
 def _stage_note(stage: str) -> str:
     return {
         "parse": "MIME, headers, HTML to text, quote stripping",
-        "guard": "RFC 3834 / loop rules",
+        "guard": "RFC 3834 / loop rules, machine-mail rules, flufl.bounce when gated",
         "language": "lingua, restricted to the configured languages",
         "route": "keyword and regex rules",
         "render": "Jinja sandbox + Babel dates (replied mail only)",

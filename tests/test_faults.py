@@ -21,7 +21,7 @@ pytestmark = pytest.mark.stack
 
 DROP = {"action": "drop"}
 NO = {"action": "reply", "reply": "[SERVERBUG] injected refusal"}
-SLOW = {"action": "delay", "delay": 2.0}
+SLOW = {"action": "delay", "delay": 1.0}
 AFTER = {"action": "drop-after"}  # the server did it; we never hear so
 
 IMAP_CASES = [
@@ -114,7 +114,7 @@ def test_smtp_fault(desks: dict[str, FaultyDesk], stage: str, kind: str) -> None
     if kind == "drop":
         fault = Fault(stage, "drop", times=2)
     elif kind == "delay":
-        fault = Fault(stage, "delay", delay=2.0, times=3)
+        fault = Fault(stage, "delay", delay=1.0, times=3)
     else:
         temporary, permanent = REFUSALS[stage]
         fault = Fault(stage, "reply", reply=temporary if kind == "4xx" else permanent, times=3)

@@ -111,6 +111,13 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True)
+class GuardConfig:
+    """The guard's phrase lists (bounce, vacation, complaint wording; delivery-system senders)."""
+
+    phrases: str = str(PROJECT_ROOT / "config" / "machine_phrases.toml")
+
+
+@dataclass(frozen=True)
 class LimitsConfig:
     """Caps that stop loops with robots that set no auto-reply headers."""
 
@@ -170,6 +177,7 @@ class Config:
     folders: FoldersConfig = field(default_factory=FoldersConfig)
     reply: ReplyConfig = field(default_factory=ReplyConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    guard: GuardConfig = field(default_factory=GuardConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
@@ -182,7 +190,7 @@ class Config:
         return Path(self.service.state_dir or "var")
 
 
-_PATH_KEYS = {("reply", "templates"), ("routing", "rules")}
+_PATH_KEYS = {("reply", "templates"), ("routing", "rules"), ("guard", "phrases")}
 
 
 def load(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

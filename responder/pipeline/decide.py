@@ -21,7 +21,7 @@ from responder.pipeline import language
 from responder.pipeline.authres import forged_sender
 from responder.pipeline.deadline import Deadlines, localized_deadline
 from responder.pipeline.echo import safe_name, safe_subject
-from responder.pipeline.guard import GuardContext, judge
+from responder.pipeline.guard import Evidence, GuardContext, judge, load_phrasebook
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
     Reply,
@@ -65,6 +65,7 @@ class Decision:
     reply: Reply | None = None
     respond_by: datetime | None = None
     follow_up: bool = False  # continues a conversation that already has its acknowledgment
+    evidence: tuple[Evidence, ...] = ()  # the guard's signals: why refused, or what fired anyway
 
     def as_json(self) -> dict[str, Any]:
         reply = None
@@ -84,6 +85,7 @@ class Decision:
             "language": self.language,
             "reference": self.reference,
             "follow_up": self.follow_up,
+            "evidence": [signal.as_json() for signal in self.evidence],
             "reply": reply,
         }
 
@@ -101,7 +103,9 @@ class Pipeline:
         self.clock = clock  # injected, so deadlines can be tested on any Friday afternoon
         self.router = router or load_router(config.routing.rules)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
-        self.guard_context = GuardContext(config.mailbox.own_addresses)
+        self.guard_context = GuardContext(
+            config.mailbox.own_addresses, load_phrasebook(config.guard.phrases)
+        )
         self.deadlines = Deadlines(config)
 
     def decide(self, raw: bytes, **options: Any) -> Decision:
@@ -172,6 +176,7 @@ class Pipeline:
             reference=conversation,
             message=message,
             follow_up=follow_up,
+            evidence=verdict.evidence,
         )
         if reason is not None:
             return decision

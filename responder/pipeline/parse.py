@@ -64,6 +64,9 @@ class ParsedMessage:
     calendar_methods: tuple[str, ...]  # METHOD of each text/calendar part
     key: str  # the ledger key: Message-ID + digest of From/Date/Subject, else a hash of the bytes
     defects: tuple[str, ...] = field(default=())
+    # The parsed MIME tree, for the guard's bounce detector (flufl.bounce reads whole
+    # messages); it lives only as long as the decision does.
+    mime: Message | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
@@ -104,6 +107,7 @@ def parse(raw: bytes) -> ParsedMessage:
         calendar_methods=walk.calendar_methods,
         key=_ledger_key(message_id, headers, raw),
         defects=tuple(defects + walk.defects),
+        mime=message,
     )
 
 

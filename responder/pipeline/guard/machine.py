@@ -1,0 +1,155 @@
+"""Rules for machine mail that carries none of the RFC 3834 / vendor headers.
+
+Senders, envelope and structure refuse on their own. Content (a bounce, vacation or
+complaint phrase) refuses only with a second, non-content machine signal, so a customer
+who writes "my order was returned to sender" or forwards a bounce is still answered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from responder.pipeline.guard.facts import Facts
+from responder.pipeline.guard.model import Evidence, Found, GuardContext, short
+from responder.pipeline.guard.phrases import sender_words
+from responder.pipeline.textnorm import fold
+
+_NDR_HEADERS = ("x-failed-recipients", "x-ms-exchange-message-is-ndr")
+_SYSTEM_ENVELOPE = {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster"}
+_COMMENT = re.compile(r"\([^()]*\)")
+_ENVELOPE = re.compile(r"<\s*([^<>\s]*)\s*>|([^<>\s]+)")
+
+
+def any_report(facts: Facts, _: GuardContext) -> Found:
+    """multipart/report with any report-type, or none, or a misspelt one (RFC 6522)."""
+    types, report_type = facts.outer
+    if "multipart/report" in types:
+        kind = report_type or "(missing)"
+        return (
+            Evidence(
+                "any-report", "structure", "content-type", f"multipart/report; report-type={kind}"
+            ),
+        )
+    return ()
+
+
+def ndr_header(facts: Facts, _: GuardContext) -> Found:
+    """Headers only a mail system writes on a non-delivery report (Exim, Exchange)."""
+    for name in _NDR_HEADERS:
+        if name in facts.message.headers:
+            value = facts.message.headers[name][0] or "(present)"
+            return (Evidence("ndr-header", "headers", name, short(value)),)
+    return ()
+
+
+def system_return_path(facts: Facts, _: GuardContext) -> Found:
+    """The envelope sender is a mail system: `< >`, `<> (comment)`, empty, MAILER-DAEMON@..."""
+    for value in facts.message.headers.get("return-path", []):
+        bare = _COMMENT.sub("", value).strip()
+        match = _ENVELOPE.search(bare)
+        address = (match.group(1) or match.group(2) or "") if match else ""
+        local = address.rpartition("@")[0] if "@" in address else address
+        if not address or local.lower() in _SYSTEM_ENVELOPE:
+            return (
+                Evidence("system-return-path", "sender", "return-path", short(value) or "(empty)"),
+            )
+    return ()
+
+
+def delivery_system_sender(facts: Facts, _: GuardContext) -> Found:
+    """From names a delivery system or gateway robot, by display name or local part."""
+    book = facts.book
+    for address in facts.message.senders:
+        if address.name and sender_words(address.name) in book.display_names:
+            return (Evidence("delivery-system-sender", "sender", "from", short(address.name)),)
+        local = fold(address.address.rpartition("@")[0])
+        if local in book.local_parts:
+            return (Evidence("delivery-system-sender", "sender", "from", address.address),)
+    return ()
+
+
+def _failure_phrase(facts: Facts, rule: str) -> Found:
+    book = facts.book
+    return facts.phrase(rule, book.bounce_subject, "subject") or facts.phrase(
+        rule, book.bounce_body, "body"
+    )
+
+
+def quoted_rejected_message(facts: Facts, _: GuardContext) -> Found:
+    """A returned message or its headers attached, and a delivery-failure phrase on top.
+
+    Only mail systems write text/rfc822-headers parts. A whole message/rfc822 is also what
+    a person attaches ("delivery failed" above the shop's shipping mail), so then the phrase
+    needs a confirming signal too.
+    """
+    part = facts.quoted_part
+    if part is None or facts.is_forward:
+        return ()
+    phrase = _failure_phrase(facts, "quoted-rejected-message")
+    if not phrase:
+        return ()
+    found = (Evidence("quoted-rejected-message", "structure", "mime", part), *phrase)
+    if part != "message/rfc822":
+        return found
+    return (*found, facts.confirmations[0]) if facts.confirmations else ()
+
+
+def abuse_complaint(facts: Facts, _: GuardContext) -> Found:
+    """A provider's complaint without ARF: multipart/mixed, the offending message attached."""
+    types = facts.outer[0]
+    if not types or types[0] != "multipart/mixed" or "message/rfc822" not in types[1:]:
+        return ()
+    if facts.is_forward:
+        return ()
+    book = facts.book
+    phrase = facts.phrase("abuse-complaint", book.complaint_subject, "subject") or facts.phrase(
+        "abuse-complaint", book.complaint_body, "body"
+    )
+    if not phrase:
+        return ()
+    return (
+        Evidence("abuse-complaint", "structure", "mime", "multipart/mixed + message/rfc822"),
+        *phrase,
+    )
+
+
+def machine_subject(facts: Facts, _: GuardContext) -> Found:
+    """A bounce, vacation or complaint subject, confirmed by a second machine signal."""
+    book = facts.book
+    phrase = (
+        facts.phrase("machine-subject", book.bounce_subject, "subject")
+        or facts.phrase("machine-subject", book.autoreply_subject, "subject")
+        or facts.phrase("machine-subject", book.complaint_subject, "subject")
+    )
+    if not phrase or facts.is_forward:
+        return ()
+    second = facts.confirmations
+    return (*phrase, second[0]) if second else ()
+
+
+def machine_body(facts: Facts, _: GuardContext) -> Found:
+    """A bounce or vacation phrase at the top of the body, confirmed by a second machine signal."""
+    book = facts.book
+    phrase = facts.phrase("machine-body", book.bounce_body, "body") or facts.phrase(
+        "machine-body", book.autoreply_body, "body"
+    )
+    if not phrase or facts.is_forward:
+        return ()
+    second = facts.confirmations
+    return (*phrase, second[0]) if second else ()
+
+
+def lone_signals(facts: Facts) -> Found:
+    """For mail we answer: the content and weak signals that fired without refusing it."""
+    book = facts.book
+    found: list[Evidence] = []
+    for phrases, where in (
+        (book.bounce_subject, "subject"),
+        (book.autoreply_subject, "subject"),
+        (book.complaint_subject, "subject"),
+        (book.bounce_body, "body"),
+        (book.autoreply_body, "body"),
+    ):
+        found.extend(facts.phrase("content-only", phrases, where))
+    found.extend(facts.second_signals)
+    return tuple(found)
