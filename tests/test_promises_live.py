@@ -359,3 +359,25 @@ def test_sigkill_at_the_end_of_data_never_sends_a_second_update(
     assert states == [("uncertain",)]  # the relay may have it: not sent again
     settle()
     assert customer_mail_count(stack) == 1  # killed before the relay's reply: nothing arrived
+
+
+def test_a_step_that_fell_due_while_closed_waits_for_the_opening(
+    stack: MailStack, tmp_path: Path
+) -> None:
+    # Made Friday 13:45: the warning (75 % of 4 h) is due Friday 16:45. The service is down
+    # then and comes back on Saturday: nobody is there, so the flag waits for Monday 09:00.
+    desk = Desk(stack, tmp_path, berlin(2026, 3, 27, 13, 45))
+    try:
+        raw = complaint(desk)
+        (promise,) = desk.promises()
+        assert promise.warn_due == berlin(2026, 3, 27, 16, 45)
+        desk.at(berlin(2026, 3, 28, 10, 0))  # Saturday
+        assert desk.promises()[0].warned_at is None
+        desk.at(berlin(2026, 3, 30, 9, 0))  # Monday, opening time
+        assert desk.promises()[0].warned_at == berlin(2026, 3, 30, 9, 0)
+        with stack.imap(SUPPORT) as client:
+            client.select_folder("Queues/billing", readonly=True)
+            uid = client.search(["HEADER", "Message-ID", message_id(raw).strip("<>")])[0]
+            assert b"$PromiseWarn" in client.get_flags([uid])[uid]
+    finally:
+        desk.close()
