@@ -59,21 +59,30 @@ class PromiseKeeper:
         self.connect = connect or (lambda: open_client(config.imap))
         self.sender = sender or Sender(config.smtp, config.reply.envelope_sender)
         self.mail = LadderMail(config)
-        folders = config.folders
-        delimiter = "/"
-        self.queue_folders = [f"{folders.queue_prefix}{delimiter}{q}" for q in queues]
-        self.sent_folder = folders.sent or "Sent"
-        sent_like = [self.sent_folder, *config.promises.evidence_folders]
-        self.recorder = Recorder(config, self.book, sent_like)
+        self.queues = queues
+        self.recorder = Recorder(config, self.book, ())
         self.watcher = FolderWatcher(
             self.connect, ledger.db, clock, config.promises.check_interval, config.imap.endpoint
         )
+        self.flags = WarnFlags(self.connect, [], config.imap.endpoint)
+        self.outbox = LadderOutbox(ledger, self.book, self.sender, self.flags, "Sent")
+        self._folders_known = False
+
+    def _find_folders(self) -> None:
+        """Once, from the server: its hierarchy delimiter (Queues/billing or INBOX.Queues.billing)
+        and its \\Sent folder, as the service's own session finds them."""
+        if self._folders_known:
+            return
+        folders = self.config.folders
+        delimiter, sent = self.flags.discover(folders.sent)
+        queue_folders = [delimiter.join([folders.queue_prefix, q]) for q in self.queues]
+        sent_like = [sent, *self.config.promises.evidence_folders]
+        self.recorder.sent_folders = frozenset(sent_like)
+        self.flags.folders = [folders.inbox, *queue_folders]
+        self.outbox.sent_folder = sent
         if self.enabled:
-            self.watcher.watch(*sent_like, folders.inbox, *self.queue_folders, folders.refused)
-        self.flags = WarnFlags(
-            self.connect, [folders.inbox, *self.queue_folders], config.imap.endpoint
-        )
-        self.outbox = LadderOutbox(ledger, self.book, self.sender, self.flags, self.sent_folder)
+            self.watcher.watch(*sent_like, folders.inbox, *queue_folders, folders.refused)
+        self._folders_known = True
 
     @classmethod
     def for_service(cls, config: Config, ledger: Ledger, pipeline: Pipeline) -> PromiseKeeper:
@@ -147,6 +156,7 @@ class PromiseKeeper:
             log.exception("promises: unexpected failure; the service goes on")
 
     def _tick(self, now: float) -> None:
+        self._find_folders()
         self._observe(self._poll(False), now)
         if not self.enabled:
             return

@@ -81,6 +81,18 @@ class WarnFlags:
             remove = [WARN_KEYWORD.encode()] + ([b"\\Flagged"] if p.flagged_by_us else [])
             client.remove_flags([uid], remove, silent=True)
 
+    def discover(self, configured_sent: str) -> tuple[str, str]:
+        """The hierarchy delimiter and the Sent folder (SPECIAL-USE \\Sent, else "Sent")."""
+        with self._session() as client:
+            personal = client.namespace().personal if client.has_capability("NAMESPACE") else ()
+            delimiter = personal[0][1] if personal and personal[0][1] else None
+            if delimiter is None:
+                listed = client.list_folders(directory="", pattern="")
+                delimiter = listed[0][1] if listed and listed[0][1] else "/"
+            sent = configured_sent or client.find_special_folder(b"\\Sent") or "Sent"
+        text = delimiter.decode() if isinstance(delimiter, bytes) else str(delimiter)
+        return text, str(sent)
+
     def append(self, folder: str, messages: Sequence[bytes]) -> None:
         with self._session() as client:
             if not client.folder_exists(folder):
