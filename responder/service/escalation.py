@@ -105,11 +105,23 @@ class PromiseKeeper:
     # --- promises made ---
 
     def record_ack(self, decision: Decision, now: float | None = None) -> None:
-        """Record the promise an acknowledgment makes (inside the caller's transaction)."""
-        reply, message = decision.reply, decision.message
-        if not self.enabled or reply is None or decision.follow_up or decision.respond_by is None:
+        """Record the promise an acknowledgment makes (inside the caller's transaction).
+        A failure here costs the promise, never the message: it is logged, not raised."""
+        if not self.enabled or decision.reply is None or decision.follow_up:
             return  # a follow-up note repeats an existing promise; it makes no new one
-        now = self.clock() if now is None else now
+        self.ledger.db.execute("SAVEPOINT promise")
+        try:
+            self._record_ack(decision, self.clock() if now is None else now)
+            self.ledger.db.execute("RELEASE promise")
+        except Exception:
+            self.ledger.db.execute("ROLLBACK TO promise")
+            self.ledger.db.execute("RELEASE promise")
+            log.exception("promise for %s not recorded; the acknowledgment goes out", decision.key)
+
+    def _record_ack(self, decision: Decision, now: float) -> None:
+        reply, message = decision.reply, decision.message
+        if reply is None or decision.respond_by is None:
+            return
         policy = self.deadlines.policy(decision.queue, decision.priority)
         calendar = self.deadlines.calendar(policy)
         made = _moment(now)
