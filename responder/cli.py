@@ -1,4 +1,5 @@
-"""`responder` command line: inspect, preview, check, lint, run, requeue, init, status, demo.
+"""`responder` command line: inspect, preview, check, lint, run, requeue, init, status,
+promises, report, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -117,6 +118,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     return status(_load_config(args), as_json=args.json)
 
 
+def cmd_promises(args: argparse.Namespace) -> int:
+    from responder.commands.promises import show
+
+    return show(_load_config(args), as_json=args.json)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from responder.commands.report import write_report
+
+    return write_report(_load_config(args), Path(args.html))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from responder.devstack.demo import demo
 
@@ -173,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("directory", metavar="DIR", help="where to write it, e.g. /etc/responder")
     status = add("status", cmd_status, "what the service has done lately (reads the ledger)")
     status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    promises = add(
+        "promises", cmd_promises, "open promises by due time: due soon, at risk, breached"
+    )
+    promises.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+    report = add("report", cmd_report, "write a self-contained HTML report of promises kept")
+    report.add_argument("--html", required=True, metavar="FILE", help="where to write the page")
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )

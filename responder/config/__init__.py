@@ -22,6 +22,8 @@ from typing import Any
 from dotenv import load_dotenv
 
 from responder.config.defaults import ROUTING_RULES, TEMPLATES
+from responder.config.oauth import GoogleConfig, MicrosoftConfig
+from responder.config.promises import PromisesConfig
 from responder.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -148,29 +150,6 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True)
-class MicrosoftConfig:
-    """Microsoft 365 tokens with msal (token_source = "microsoft"); needs responder[microsoft]."""
-
-    tenant: str = ""
-    client_id: str = ""
-    flow: str = "client_credentials"  # or device_code (delegated; `responder auth login` once)
-    client_secret: str = ""  # environment only (RESPONDER_MICROSOFT_CLIENT_SECRET)
-    client_secret_file: str = ""  # a file, or a systemd LoadCredential= name
-    certificate_file: str = ""  # PEM with private key, instead of a secret
-    certificate_thumbprint: str = ""
-    authority_host: str = "https://login.microsoftonline.com"
-    scopes: tuple[str, ...] = ()  # empty: the right ones for the flow
-
-
-@dataclass(frozen=True)
-class GoogleConfig:
-    """Google Workspace tokens with google-auth (token_source = "google"); needs responder[google]."""
-
-    service_account_file: str = ""  # a file, or a systemd LoadCredential= name
-    subject: str = ""  # the mailbox to act as; empty: imap.username
-
-
-@dataclass(frozen=True)
 class MetricsConfig:
     """Prometheus metrics and /healthz over HTTP; off unless `listen` names host:port."""
 
@@ -191,6 +170,7 @@ class Config:
     microsoft: MicrosoftConfig = field(default_factory=MicrosoftConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    promises: PromisesConfig = field(default_factory=PromisesConfig)
     source: str = "built-in defaults"
 
     def state_dir(self) -> Path:
@@ -335,6 +315,12 @@ def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
         raise ConfigError(key, f"expected a list of strings, got {value!r}")
+    if origin is Mapping and typing.get_args(hint)[1] is not str:  # [promises.calendars.x] tables
+        if from_env:
+            raise ConfigError(key, "tables cannot be set from the environment")
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            return {name: dict(table) for name, table in value.items()}
+        raise ConfigError(key, f"expected a table of tables, got {value!r}")
     if origin is Mapping:
         if from_env:
             raise ConfigError(key, "tables cannot be set from the environment")
@@ -346,4 +332,4 @@ def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
 
 from responder.config.validate import is_loopback, validate  # noqa: E402
 
-__all__ = ["is_loopback", "validate"]
+__all__ = ["GoogleConfig", "MicrosoftConfig", "is_loopback", "validate"]

@@ -29,8 +29,9 @@ from pathlib import Path
 
 from responder.errors import ResponderError
 from responder.service.acks import AckQueue
+from responder.service.promises import SCHEMA as PROMISES_SCHEMA
 
-SCHEMA = """
+SCHEMA = r"""
 CREATE TABLE IF NOT EXISTS messages (
     key            TEXT PRIMARY KEY,   -- Message-ID, else sha256 of the raw bytes
     uidvalidity    INTEGER,
@@ -140,7 +141,7 @@ class Ledger(AckQueue):
         self.db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss, not just a process crash; costs one fsync per commit.
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + PROMISES_SCHEMA)
         for companion in (
             path,
             path.with_name(path.name + "-wal"),

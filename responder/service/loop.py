@@ -24,6 +24,7 @@ from responder.errors import CommandRefused, TransientError
 from responder.pipeline.decide import Pipeline
 from responder.service import auth, metrics
 from responder.service.conversation import History
+from responder.service.escalation import PromiseKeeper
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
 from responder.service.journal import SendJournal
@@ -61,7 +62,10 @@ class Service:
             ledger, self.senders, self._sleep, self.journal, config.service.uncertain_resend_after
         )
         self.filer = Filer(config.folders, self.mailbox, ledger)
-        self.recorder = Recorder(config, ledger, self.pipeline, self.history, self.filer)
+        self.promises = PromiseKeeper.for_service(config, ledger, self.pipeline)  # issue 15
+        self.recorder = Recorder(
+            config, ledger, self.pipeline, self.history, self.filer, self.promises.record_ack
+        )
         self.sent = SentCopier(self.mailbox, ledger, config.folders.sent)
         self._failed_passes = 0
         self._retry_inbox_at: float | None = None  # messages left in the INBOX after a failure
@@ -79,6 +83,7 @@ class Service:
                 if not self.stop_requested.is_set():
                     self.outbox.flush_pending()
                 self.sent.copy_acks()
+                self.promises.tick()
                 self._housekeeping()
                 self._failed_passes = 0
                 if not ready:
@@ -103,6 +108,7 @@ class Service:
         self.mailbox.close()
         self.senders.close()
         self.journal.close()
+        self.promises.close()
 
     def _failed_pass(self, exc: Exception) -> None:
         """Back off between passes that fail after a good login: a server that keeps saying
@@ -139,6 +145,7 @@ class Service:
             if service.idle and self.mailbox.has("IDLE")
             else service.poll_interval
         )
+        limit = min(limit, self.promises.interval)
         for due in (self.outbox.next_attempt_at(), self._retry_inbox_at):
             if due is not None:
                 limit = min(limit, max(1.0, due - time.time()))

@@ -9,6 +9,7 @@ counted; after `service.max_attempts` it goes to Quarantine.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from responder.config import Config
 from responder.pipeline.decide import Decision, Pipeline
@@ -24,9 +25,16 @@ log = logging.getLogger("responder")
 
 class Recorder:
     def __init__(
-        self, config: Config, ledger: Ledger, pipeline: Pipeline, history: History, filer: Filer
+        self,
+        config: Config,
+        ledger: Ledger,
+        pipeline: Pipeline,
+        history: History,
+        filer: Filer,
+        on_record: Callable[[Decision], None] = lambda decision: None,
     ) -> None:
         self.config = config
+        self.on_record = on_record  # the promise an acknowledgment makes, in the same transaction
         self.ledger = ledger
         self.pipeline = pipeline
         self.history = history
@@ -80,6 +88,7 @@ class Recorder:
         record = self._new_message(uidvalidity, uid, decision)
         self.ledger.record(record)
         metrics.decided(record, arrived_at)
+        self.on_record(decision)
         self._settle_uncertain(message, raw, record.decision)
         self._log_decision(uid, decision)
         ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
