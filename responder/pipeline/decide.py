@@ -28,7 +28,7 @@ from responder.pipeline.render import (
     localized_moment,
     render_reply,
 )
-from responder.pipeline.route import MessageFacts, Router, load_router
+from responder.pipeline.routing import MessageFacts, Router, load_router
 from responder.pipeline.threads import ConversationHistory
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
