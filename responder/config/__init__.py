@@ -19,6 +19,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 
+from responder.config.promises import PromisesConfig
 from responder.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -134,6 +135,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    promises: PromisesConfig = field(default_factory=PromisesConfig)
     source: str = "built-in defaults"
 
     def state_dir(self) -> Path:
@@ -256,6 +258,12 @@ def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
         raise ConfigError(key, f"expected a list of strings, got {value!r}")
+    if origin is Mapping and typing.get_args(hint)[1] is not str:  # [promises.calendars.x] tables
+        if from_env:
+            raise ConfigError(key, "tables cannot be set from the environment")
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            return {name: dict(table) for name, table in value.items()}
+        raise ConfigError(key, f"expected a table of tables, got {value!r}")
     if origin is Mapping:
         if from_env:
             raise ConfigError(key, "tables cannot be set from the environment")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from lingua import IsoCode639_1
 
 from responder.config.duration import parse_duration
+from responder.config.promises import validate_promises
 from responder.errors import ConfigError
 
 SECURITY_MODES = ("tls", "starttls", "plain")
@@ -49,6 +50,7 @@ def validate(config: Config) -> None:
             parse_duration(text)
         except ValueError as exc:
             raise ConfigError(f"reply.response_time.{queue}", str(exc)) from None
+    validate_promises(config.promises, reply.timezone)
     service = config.service
     if service.poll_interval <= 0:
         raise ConfigError("service.poll_interval", "must be positive")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from responder.config import Config
-from responder.config.duration import parse_duration
 from responder.pipeline import language
+from responder.pipeline.deadline import Deadlines, localized_deadline
 from responder.pipeline.guard import GuardContext, judge
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
@@ -25,7 +25,6 @@ from responder.pipeline.render import (
     TemplateSet,
     Threading,
     localized_duration,
-    localized_moment,
     render_reply,
 )
 from responder.pipeline.routing import MessageFacts, Router, load_router
@@ -93,6 +92,7 @@ class Pipeline:
         self.router = router or load_router(config.routing.rules)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
         self.guard_context = GuardContext(config.mailbox.own_addresses)
+        self.deadlines = Deadlines(config)
 
     def decide(self, raw: bytes, **options: Any) -> Decision:
         """Decide one message from its raw bytes; `options` as for decide_parsed()."""
@@ -172,12 +172,10 @@ class Pipeline:
         )
 
     def _with_reply(self, decision: Decision, now: datetime) -> Decision:
-        reply_cfg = self.config.reply
         message = decision.message
-        promise = parse_duration(
-            reply_cfg.response_time.get(decision.queue, reply_cfg.default_response_time)
-        )
-        respond_by = now + promise
+        # The window counts open hours only (promises.calendar): Friday 15:00 + 4 h is Monday.
+        respond_by, policy = self.deadlines.due(decision.queue, decision.priority, now)
+        promise = policy.window
         target = message.reply_target[0]
         reply_language = self.templates.reply_language(decision.language)
         context = ReplyContext(
@@ -188,7 +186,9 @@ class Pipeline:
             queue_name=self.templates.queue_name(reply_language, decision.queue),
             reference=decision.reference,
             response_time=localized_duration(promise, reply_language),
-            respond_by=localized_moment(respond_by, reply_language, reply_cfg.timezone),
+            respond_by=localized_deadline(
+                respond_by, reply_language, self.deadlines.display_zone(policy), now
+            ),
             priority=decision.priority,
             language=reply_language,
             organization=self.config.mailbox.organization,

@@ -59,6 +59,27 @@ def translated_errors(endpoint: str, action: str) -> Iterator[None]:
         raise TransientError(f"IMAP {endpoint}: {action}: {_text(exc)}") from None
 
 
+def open_client(server: ServerConfig) -> IMAPClient:
+    """A logged-in session with nothing selected: for side work (the folder watcher) that must
+    not disturb the main session idling on the INBOX."""
+    with translated_errors(server.endpoint, "connect"):
+        client = IMAPClient(
+            server.host,
+            port=server.port,
+            ssl=server.security == "tls",
+            ssl_context=tls_context(server),
+            timeout=server.timeout,
+        )
+        try:
+            if server.security == "starttls":
+                client.starttls(tls_context(server))
+            client.login(server.username, server.password)
+        except BaseException:
+            _quietly_close(client)
+            raise
+    return client
+
+
 def _text(exc: BaseException) -> str:
     text = str(exc)
     if text.startswith("b'") or text.startswith('b"'):
