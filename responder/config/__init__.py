@@ -98,6 +98,10 @@ class RoutingConfig:
     """Where the routing rules live (a TOML file of their own, edited by admins)."""
 
     rules: str = str(PROJECT_ROOT / "config" / "routing.toml")
+    # Learn from agents moving mail between queue folders (a look at the folders at most
+    # once per watch_interval seconds; see [learning] in the rules file for when it decides).
+    learn_from_moves: bool = True
+    watch_interval: float = 60.0
 
 
 @dataclass(frozen=True)

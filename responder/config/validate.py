@@ -51,6 +51,8 @@ def validate(config: Config) -> None:
         except ValueError as exc:
             raise ConfigError(f"reply.response_time.{queue}", str(exc)) from None
     validate_promises(config.promises, reply.timezone)
+    if not 5 <= config.routing.watch_interval <= 3600:
+        raise ConfigError("routing.watch_interval", "must be between 5 and 3600 seconds")
     service = config.service
     if service.poll_interval <= 0:
         raise ConfigError("service.poll_interval", "must be positive")

@@ -27,7 +27,7 @@ from responder.pipeline.render import (
     localized_duration,
     render_reply,
 )
-from responder.pipeline.routing import MessageFacts, Router, load_router
+from responder.pipeline.routing import MessageFacts, Router, RouteResult, load_router
 from responder.pipeline.threads import ConversationHistory
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
@@ -61,6 +61,7 @@ class Decision:
     reply: Reply | None = None
     respond_by: datetime | None = None
     follow_up: bool = False  # continues a conversation that already has its acknowledgment
+    routing: RouteResult | None = None  # the rules' evidence and who decided the queue
 
     def as_json(self) -> dict[str, Any]:
         reply = None
@@ -81,7 +82,17 @@ class Decision:
             "reference": self.reference,
             "follow_up": self.follow_up,
             "reply": reply,
+            "routing": self._routing_json(),
         }
+
+    def _routing_json(self) -> dict[str, Any] | None:
+        """The rules' evidence; the queue and source say who decided in the end."""
+        if self.routing is None:
+            return None
+        decided = {"queue": self.queue}
+        if self.rule in ("conversation", "forced"):
+            decided["source"] = self.rule  # a follow-up joins its conversation's queue
+        return self.routing.as_json() | decided
 
 
 class Pipeline:
@@ -159,6 +170,7 @@ class Pipeline:
             reference=conversation,
             message=message,
             follow_up=follow_up,
+            routing=route,
         )
         if reason is not None:
             return decision

@@ -31,6 +31,7 @@ from responder.pipeline.threads import normalize_subject
 from responder.service.conversation import History
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
+from responder.service.learning import MoveLearning
 from responder.service.ledger import Ledger, NewMessage, Record
 from responder.service.outbox import Outbox
 from responder.service.retry import interruptible_sleep, log_retry
@@ -60,6 +61,7 @@ class Service:
         self.outbox = Outbox(ledger, self.senders, self._sleep)
         self.filer = Filer(config.folders, self.mailbox, ledger)
         self._sent_folder: str | None = None
+        self.moves = MoveLearning(config, ledger.db, self.pipeline, self.mailbox.folder_path)
 
     # --- the loop ---
 
@@ -72,6 +74,7 @@ class Service:
                 if not self.stop_requested.is_set():
                     self.outbox.flush_pending()
                 self.copy_acks_to_sent()
+                self.moves.round()
                 if not ready:
                     self.notifier.ready("watching " + self.config.folders.inbox)
                     ready = True
@@ -87,6 +90,7 @@ class Service:
                 log.warning("%s; reconnecting", exc)
                 self.mailbox.close()
         self.notifier.stopping()
+        self.moves.close()
         self.mailbox.close()
         self.senders.close()
         return 0
@@ -113,6 +117,7 @@ class Service:
             if service.idle and self.mailbox.has("IDLE")
             else service.poll_interval
         )
+        limit = self.moves.wait_limit(limit)
         next_retry = self.ledger.next_pending_at()
         if next_retry is not None:
             limit = min(limit, max(1.0, next_retry - time.time()))

@@ -34,6 +34,10 @@ class Hit:
     key: str = ""  # the stem (or prefix) matched: "install", "installed" count once
 
 
+Found = tuple[int, str, str]  # (rule index, term as written, stem or prefix matched)
+CACHE_WORDS = 20_000  # distinct words remembered per language
+
+
 @dataclass
 class _Index:
     single: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
@@ -41,6 +45,25 @@ class _Index:
     prefixes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     prefix_lengths: set[int] = field(default_factory=set)
     whole: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # folded words
+    # word -> (its stem, what it matches by itself): words repeat, so each is looked up once
+    cache: dict[str, tuple[str, tuple[Found, ...]]] = field(default_factory=dict)
+
+    def word(self, token: str, language: str) -> tuple[str, tuple[Found, ...]]:
+        entry = self.cache.get(token)
+        if entry is None:
+            if len(self.cache) >= CACHE_WORDS:
+                self.cache.clear()
+            token_stem = stem(token, language)
+            found: list[Found] = [(o, t, token_stem) for o, t in self.single.get(token_stem, ())]
+            folded = fold(token)
+            for length in self.prefix_lengths:
+                found += [
+                    (o, t, folded[:length]) for o, t in self.prefixes.get(folded[:length], ())
+                ]
+            if language in COMPOUND_LANGUAGES and len(folded) >= COMPOUND_MIN + COMPOUND_REST:
+                found += _compound_hits(self, folded, token_stem)
+            entry = self.cache[token] = (token_stem, tuple(found))
+        return entry
 
     def add(self, owner: int, term: str, language: str) -> None:
         if term.endswith("*") and len(words(term)) == 1:
@@ -72,32 +95,26 @@ class TermIndex:
                 index = self._indexes.setdefault(language, _Index())
                 for term in terms:
                     index.add(owner, term, language)
+                index.cache.clear()
 
     def find(self, text: str, language: str, in_subject: bool) -> list[Hit]:
         index = self._indexes.get(language)
         if index is None:
             return []
         tokens = words(text)
-        stems = [stem(token, language) for token in tokens]
+        entries = [index.word(token, language) for token in tokens]
+        stems = [entry[0] for entry in entries]
         hits: list[Hit] = []
-        compounds = language in COMPOUND_LANGUAGES
-        for position, (token, token_stem) in enumerate(zip(tokens, stems, strict=True)):
-            for owner, term in index.single.get(token_stem, ()):
-                hits.append(Hit(owner, term, in_subject, token_stem))
+        for position, (token_stem, found) in enumerate(entries):
+            for owner, term, key in found:
+                hits.append(Hit(owner, term, in_subject, key))
             for phrase, owner, term in index.phrases.get(token_stem, ()):
                 if tuple(stems[position : position + len(phrase)]) == phrase:
                     hits.append(Hit(owner, term, in_subject, " ".join(phrase)))
-            folded = fold(token)
-            if index.prefixes:
-                for length in index.prefix_lengths:
-                    for owner, term in index.prefixes.get(folded[:length], ()):
-                        hits.append(Hit(owner, term, in_subject, folded[:length]))
-            if compounds and len(folded) >= COMPOUND_MIN + COMPOUND_REST:
-                hits.extend(_compound_hits(index, folded, token_stem, in_subject))
         return hits
 
 
-def _compound_hits(index: _Index, folded: str, token_stem: str, in_subject: bool) -> list[Hit]:
+def _compound_hits(index: _Index, folded: str, token_stem: str) -> list[Found]:
     """A keyword as the head (end, inflected: compare stems) or the first part (start, not
     inflected: compare whole words) of a longer German or Dutch word.
 
@@ -108,9 +125,9 @@ def _compound_hits(index: _Index, folded: str, token_stem: str, in_subject: bool
     for cut in range(COMPOUND_REST, len(token_stem) - COMPOUND_MIN + 1):
         head = token_stem[cut:]
         for owner, term in index.single.get(head, ()):
-            hits.append(Hit(owner, term, in_subject, head))
+            hits.append((owner, term, head))
     for cut in range(COMPOUND_MIN + 1, len(folded) - COMPOUND_REST + 1):
         first = folded[:cut]
         for owner, term in index.whole.get(first, ()):
-            hits.append(Hit(owner, term, in_subject, first))
+            hits.append((owner, term, first))
     return hits
