@@ -93,6 +93,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(_load_config(args), once=args.once)
 
 
+def cmd_routing(args: argparse.Namespace) -> int:
+    from responder.commands import routing
+
+    if args.action == "learn":
+        if not args.from_folders:
+            print("responder: routing learn needs --from-folders", file=sys.stderr)
+            return EXIT_USAGE
+        return routing.learn_from_folders(_load_config(args))
+    return routing.report(_load_config(args), args.state)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from responder.devstack.demo import demo
 
@@ -133,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate configuration and templates, log in to IMAP and SMTP")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    routing = add(
+        "routing", cmd_routing, "learn routing from the queue folders; report corrections"
+    )
+    routing.add_argument("action", choices=("learn", "report"))
+    routing.add_argument(
+        "--from-folders",
+        action="store_true",
+        help="learn: every message in the queue folders is an example (service stopped)",
+    )
+    routing.add_argument("--state", metavar="DIR", help="report: the ledger in DIR")
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )
