@@ -271,6 +271,9 @@ class MoveLearning:
         self.folder_path = folder_path
         self.watcher: FolderWatcher | None = None
         self.learner: Learner | None = None
+        if self.enabled:  # mail waiting at start-up is routed with what was learned before
+            model = load_model(config.state_dir() / MODEL_FILE)
+            pipeline.router = replace(pipeline.router, model=model)
 
     @property
     def enabled(self) -> bool:
@@ -287,7 +290,11 @@ class MoveLearning:
             self.watcher, self.learner = start_learning(
                 self.config, self.db, self.pipeline, self.folder_path
             )
+            log.info(
+                "routing: watching %d queue folders for agents' moves", len(self.learner.folders)
+            )
         changes = self.watcher.poll()
+        log.debug("routing: %d change(s) in the queue folders", len(changes))
         if not changes or self.learner is None:
             return
         try:
