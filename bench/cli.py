@@ -17,7 +17,8 @@ from bench.settings import FULL, QUICK, Run
 from responder.devstack.mailstack import servers_available
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline")
+SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline", "routing")
+PURE = ("pipeline", "routing")  # no mail stack needed
 
 
 def _scenario(name: str) -> Callable[[Run], Section]:
@@ -30,6 +31,8 @@ def _scenario(name: str) -> Callable[[Run], Section]:
         from bench.scen_drain import scenario
     elif name == "memory":
         from bench.scen_memory import scenario
+    elif name == "routing":
+        from bench.scen_routing import scenario
     else:
         from bench.scen_pipeline import scenario
     return scenario
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             f"bench: unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}"
         )
         return 2
-    needs_stack = any(s != "pipeline" for s in chosen)
+    needs_stack = any(s not in PURE for s in chosen)
     reason = servers_available() if needs_stack else None
     if reason:
         print(f"bench: cannot run the mail stack: {reason}")

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from routing_mailgen import mixed_stream
 from servicekit import RunningService, wait_until
 
 from responder import config
 from responder.devstack.mailstack import MailStack
 from responder.devstack.routing_corpus import LabelledMail
+from responder.devstack.routing_mailgen import mixed_stream
 from responder.pipeline.decide import Pipeline
 from responder.pipeline.parse import parse
 from responder.service.learning import MODEL_FILE
