@@ -12,9 +12,13 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from responder import config as config_module
 from responder.errors import ResponderError
+
+if TYPE_CHECKING:
+    from responder.pipeline.decide import Pipeline
 
 EXIT_USAGE = 2
 
@@ -33,6 +37,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     history = None
     if args.state:
         history = History(Ledger.read_only(Path(args.state)), config.limits)
+        _with_learned_model(pipeline, Path(args.state))
     status = 0
     for name in args.files:
         try:
@@ -50,6 +55,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         else:
             print(_summary(name, decision.as_json()))
     return status
+
+
+def _with_learned_model(pipeline: Pipeline, state_dir: Path) -> None:
+    """With --state, route as the daemon does: with the model learned from agents' moves."""
+    from dataclasses import replace
+
+    from responder.service.learning import MODEL_FILE, load_model
+
+    model = load_model(state_dir / MODEL_FILE)
+    pipeline.router = replace(pipeline.router, model=model)
 
 
 def _summary(name: str, data: dict[str, object]) -> str:

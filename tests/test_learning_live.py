@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,12 +18,15 @@ import pytest
 from servicekit import RunningService, wait_until
 
 from responder import config
+from responder.commands.routing import learn_from_folders, render_report
+from responder.devstack.demo import environment_for
 from responder.devstack.mailstack import MailStack
 from responder.devstack.routing_corpus import LabelledMail
 from responder.devstack.routing_mailgen import mixed_stream
 from responder.pipeline.decide import Pipeline
 from responder.pipeline.parse import parse
-from responder.service.learning import MODEL_FILE
+from responder.service.learning import MODEL_FILE, load_model
+from responder.service.ledger import Ledger
 
 pytestmark = pytest.mark.stack
 SUPPORT = "support@example.test"
@@ -140,3 +144,39 @@ def test_the_service_learns_from_moves_and_keeps_it_after_a_restart(
     for mid, verdict in verdicts.items():
         if verdict.routing is not None and verdict.routing.source == "rules":
             assert placed[mid][0] == QUEUE_PREFIX + verdict.queue, second[mid]
+    # The admin's report: the 40 moves, and the rules that fired on them.
+    db = sqlite3.connect(f"file:{service.state_dir / 'ledger.sqlite3'}?mode=ro", uri=True)
+    try:
+        report = render_report(db)
+    finally:
+        db.close()
+    assert "Moved by agents to another queue: 40 (10.0% of 400)" in report, report
+    assert "filed in \\ moved to" in report and "Rules that gave evidence" in report
+
+
+def test_routing_learn_from_folders_bootstraps_the_model(
+    make_mailstack: Callable[..., MailStack], tmp_path: Path
+) -> None:
+    """Mail already in the queue folders is labelled data; our queue keyword marks the moved."""
+    stack = make_mailstack(users=[SUPPORT])
+    mails = mixed_stream(seed=11, count=30, shop_share=1.0)
+    with stack.imap(SUPPORT) as client:
+        for n, mail in enumerate(mails):
+            folder = QUEUE_PREFIX + mail.queue
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            keyword = "general" if n % 3 == 0 else mail.queue  # we filed a third in general
+            client.append(folder, mail.as_eml(sender=f"c{n}@example.test"), flags=[keyword])
+    settings = config.load(None, environ=environment_for(stack, tmp_path / "state", SUPPORT))
+    assert learn_from_folders(settings) == 0
+    model = load_model(tmp_path / "state" / MODEL_FILE)
+    assert model.examples == 30
+    assert model.docs == dict(Counter(mail.queue for mail in mails))
+    ledger = Ledger.read_only(tmp_path / "state")
+    try:
+        report = render_report(ledger.db)
+    finally:
+        ledger.close()
+    moved = sum(1 for n, mail in enumerate(mails) if n % 3 == 0 and mail.queue != "general")
+    assert f"Moved by agents to another queue: {moved}" in report, report
+    assert "Labelled examples the learned router knows: 30" in report

@@ -44,12 +44,15 @@ def learn_from_folders(config: Config) -> int:
             learner = Learner(ledger.db, state_dir, pipeline, folders, fetch)
             learned = 0
             for folder, queue in folders.items():
-                uids = _all_uids(config, folder)
+                flags = _flags(config, folder)
+                uids = sorted(flags)
                 count = 0
                 for start in range(0, len(uids), CHUNK):
                     raws = fetch(folder, uids[start : start + CHUNK])
-                    for raw in raws.values():
-                        count += learner.learn(parse(raw).key, raw, None, queue)
+                    for uid, raw in raws.items():
+                        key = parse(raw).key
+                        filed_in = learner.filed_queue(key, flags[uid], queue)
+                        count += learner.learn(key, raw, filed_in, queue)
                 print(f"{folder}: {len(uids)} messages, {count} learned")
                 learned += count
             learner.save()
@@ -59,13 +62,22 @@ def learn_from_folders(config: Config) -> int:
     return 0
 
 
-def _all_uids(config: Config, folder: str) -> list[int]:
+def _flags(config: Config, folder: str) -> dict[int, frozenset[str]]:
+    """Every message of a folder with its flags (our queue keyword says where we filed it)."""
     client = open_client(config.imap)
     try:
         if not client.folder_exists(folder):
-            return []
+            return {}
         client.select_folder(folder, readonly=True)
-        return sorted(int(uid) for uid in client.search("ALL"))
+        uids = client.search("ALL")
+        data = client.fetch(uids, ["FLAGS"]) if uids else {}
+        return {
+            int(uid): frozenset(
+                f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
+                for f in item.get(b"FLAGS", ())
+            )
+            for uid, item in data.items()
+        }
     finally:
         client.logout()
 

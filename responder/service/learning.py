@@ -101,12 +101,13 @@ class Learner:
         if queue is None or not seen.new or not seen.message_id:
             return None
         key = f"<{seen.message_id}>"
-        filed_in = self._filed_queue(key, seen.flags, queue)
+        filed_in = self.filed_queue(key, seen.flags, queue)
         if filed_in is None or filed_in == queue:
             return None
         return Correction(key, seen.folder, seen.uid, filed_in, queue)
 
-    def _filed_queue(self, key: str, flags: frozenset[str], here: str) -> str | None:
+    def filed_queue(self, key: str, flags: frozenset[str], here: str) -> str | None:
+        """Where we filed it: its ledger row, else our queue keyword (it travels with a move)."""
         row = self.db.execute("SELECT queue FROM messages WHERE key = ?", (key,)).fetchone()
         if row is not None and row[0]:
             return str(row[0])
