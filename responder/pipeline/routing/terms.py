@@ -35,6 +35,8 @@ class Hit:
 
 
 Found = tuple[int, str, str]  # (rule index, term as written, stem or prefix matched)
+PhraseStart = tuple[tuple[str, ...], int, str, str]  # (stems, rule index, term, key)
+Entry = tuple[str, tuple[Found, ...], tuple[PhraseStart, ...]]
 CACHE_WORDS = 20_000  # distinct words remembered per language
 
 
@@ -45,10 +47,11 @@ class _Index:
     prefixes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     prefix_lengths: set[int] = field(default_factory=set)
     whole: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # folded words
-    # word -> (its stem, what it matches by itself): words repeat, so each is looked up once
-    cache: dict[str, tuple[str, tuple[Found, ...]]] = field(default_factory=dict)
+    # word -> (its stem, what it matches by itself, phrases starting with it): words repeat,
+    # so each is looked up once
+    cache: dict[str, Entry] = field(default_factory=dict)
 
-    def word(self, token: str, language: str) -> tuple[str, tuple[Found, ...]]:
+    def word(self, token: str, language: str) -> Entry:
         entry = self.cache.get(token)
         if entry is None:
             if len(self.cache) >= CACHE_WORDS:
@@ -62,7 +65,11 @@ class _Index:
                 ]
             if language in COMPOUND_LANGUAGES and len(folded) >= COMPOUND_MIN + COMPOUND_REST:
                 found += _compound_hits(self, folded, token_stem)
-            entry = self.cache[token] = (token_stem, tuple(found))
+            phrases = tuple(
+                (phrase, owner, term, " ".join(phrase))
+                for phrase, owner, term in self.phrases.get(token_stem, ())
+            )
+            entry = self.cache[token] = (token_stem, tuple(found), phrases)
         return entry
 
     def add(self, owner: int, term: str, language: str) -> None:
@@ -101,16 +108,16 @@ class TermIndex:
         index = self._indexes.get(language)
         if index is None:
             return []
-        tokens = words(text)
-        entries = [index.word(token, language) for token in tokens]
-        stems = [entry[0] for entry in entries]
+        cache, lookup = index.cache, index.word
+        entries = [cache.get(token) or lookup(token, language) for token in words(text)]
         hits: list[Hit] = []
-        for position, (token_stem, found) in enumerate(entries):
+        for position, (_stem, found, phrases) in enumerate(entries):
             for owner, term, key in found:
                 hits.append(Hit(owner, term, in_subject, key))
-            for phrase, owner, term in index.phrases.get(token_stem, ()):
-                if tuple(stems[position : position + len(phrase)]) == phrase:
-                    hits.append(Hit(owner, term, in_subject, " ".join(phrase)))
+            for phrase, owner, term, key in phrases:
+                following = entries[position : position + len(phrase)]
+                if tuple(entry[0] for entry in following) == phrase:
+                    hits.append(Hit(owner, term, in_subject, key))
         return hits
 
 
