@@ -86,6 +86,19 @@ class Learner:
             self.retrain()  # the file was lost or unreadable: the ledger still has the examples
         self._attach()
 
+    @classmethod
+    def for_service(
+        cls, config: Config, db: sqlite3.Connection, pipeline: Pipeline, delimiter: str = "/"
+    ) -> Learner | None:
+        """The service's learner on every queue folder (None when learning is off): hand its
+        `observe` to the one folder watcher's consumers, with `folders` to watch."""
+        if not config.routing.learn_from_moves:
+            return None
+        prefix = config.folders.queue_prefix
+        folders = {f"{prefix}{delimiter}{queue}": queue for queue in pipeline.router.queues}
+        fetch = imap_fetch(lambda: open_client(config.imap), config.imap.endpoint)
+        return cls(db, config.state_dir(), pipeline, folders, fetch)
+
     def _stored_examples(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM routing_examples").fetchone()[0])
 
@@ -243,19 +256,16 @@ def start_learning(
     config: Config, db: sqlite3.Connection, pipeline: Pipeline, folder_path: FolderPath
 ) -> tuple[FolderWatcher, Learner]:
     """The watcher on every queue folder, and the learner that consumes what it reports."""
-    router = pipeline.router
-    folders = {folder_path(config.folders.queue_prefix, queue): queue for queue in router.queues}
-
-    def connect() -> IMAPClient:
-        return open_client(config.imap)
-
+    delimiter = folder_path("a", "b")[1:-1]
+    learner = Learner.for_service(config, db, pipeline, delimiter)
+    assert learner is not None  # only called when learning is on
     watcher = FolderWatcher(
-        connect, db, min_interval=config.routing.watch_interval, endpoint=config.imap.endpoint
+        lambda: open_client(config.imap),
+        db,
+        min_interval=config.routing.watch_interval,
+        endpoint=config.imap.endpoint,
     )
-    watcher.watch(*folders)
-    learner = Learner(
-        db, config.state_dir(), pipeline, folders, imap_fetch(connect, config.imap.endpoint)
-    )
+    watcher.watch(*learner.folders)
     return watcher, learner
 
 
