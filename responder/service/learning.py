@@ -159,7 +159,8 @@ class Learner:
         lang = language.detect(
             f"{message.subject}\n{message.new_text}", reply.languages, reply.default_language
         )
-        facts = MessageFacts(message.subject, message.new_text, "", lang)
+        sender = message.reply_target[0].address.lower() if message.reply_target else ""
+        facts = MessageFacts(message.subject, message.new_text, sender, lang)
         tokens = sorted(features(facts.subject, facts.body, lang))
         rules = self.pipeline.router.score(facts)
         fired = sorted({f"{item.rule}:{item.queue}" for item in rules.evidence})
