@@ -1,4 +1,4 @@
-"""`responder` command line: inspect, preview, check, lint, run, demo.
+"""`responder` command line: inspect, preview, check, lint, run, requeue, promises, report, demo.
 
 Every failure the user can cause (a bad file, a wrong setting, a broken
 template, an unreachable server) ends in one line on stderr and a non-zero
@@ -103,7 +103,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from responder.service.loop import run
+    from responder.service.daemon import run
 
     return run(_load_config(args), once=args.once)
 
@@ -117,6 +117,24 @@ def cmd_routing(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         return routing.learn_from_folders(_load_config(args))
     return routing.report(_load_config(args), args.state)
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    from responder.commands.requeue import requeue
+
+    return requeue(_load_config(args), args.keys, args.failed, args.uncertain)
+
+
+def cmd_promises(args: argparse.Namespace) -> int:
+    from responder.commands.promises import show
+
+    return show(_load_config(args), as_json=args.json)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from responder.commands.report import write_report
+
+    return write_report(_load_config(args), Path(args.html))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -169,6 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="learn: every message in the queue folders is an example (service stopped)",
     )
     routing.add_argument("--state", metavar="DIR", help="report: the ledger in DIR")
+    requeue = add("requeue", cmd_requeue, "send failed or uncertain acknowledgments again")
+    requeue.add_argument("keys", nargs="*", metavar="KEY", help="ledger keys of acknowledgments")
+    requeue.add_argument("--failed", action="store_true", help="every acknowledgment refused (5xx)")
+    requeue.add_argument(
+        "--uncertain", action="store_true", help="every acknowledgment whose delivery is uncertain"
+    )
+    promises = add(
+        "promises", cmd_promises, "open promises by due time: due soon, at risk, breached"
+    )
+    promises.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+    report = add("report", cmd_report, "write a self-contained HTML report of promises kept")
+    report.add_argument("--html", required=True, metavar="FILE", help="where to write the page")
     demo = add(
         "demo", cmd_demo, "start a local mail stack, send sample complaints, show the result"
     )

@@ -28,3 +28,31 @@ class TransientError(ResponderError):
 
 class PermanentError(ResponderError):
     """A failure a retry will not fix (bad credentials, 5xx, missing capability)."""
+
+
+class CommandRefused(ResponderError):
+    """The server answered a command with NO/BAD: the connection is fine, this command is not.
+
+    Retrying at once cannot help and reconnecting cannot either: the caller counts it
+    against the messages concerned (they end in Quarantine) and the service goes on.
+    """
+
+
+class RelayUnavailable(TransientError):
+    """The SMTP relay refuses everyone (connect, greeting, EHLO, AUTH, MAIL FROM, a 421):
+    an outage to wait out, never a reason to give up on one acknowledgment."""
+
+
+class RecipientDeferred(TransientError):
+    """A 4xx for this one message (RCPT, DATA, end of data): retry it later."""
+
+
+class RecipientRefused(PermanentError):
+    """A 5xx for this one message (RCPT, DATA, end of data): it will not go out."""
+
+
+class UncertainDelivery(ResponderError):
+    """The end of DATA was sent but no reply came: the relay may well have the mail.
+
+    Sending it again could be a duplicate; see `responder.service.outbox` for the policy.
+    """

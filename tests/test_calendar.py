@@ -149,3 +149,41 @@ def test_calendars_load_from_toml_and_set_the_acknowledgment_deadline(tmp_path) 
     assert decision.reply is not None
     assert "Monday, March 30, 11:00 CEST" in decision.reply.body
     assert "4 hours" not in decision.reply.body
+
+
+def test_queue_and_priority_policies_override_the_defaults() -> None:
+    from responder.config.promises import queue_policy
+
+    config = PromisesConfig(
+        calendar="",
+        senior="Default Person",
+        queues={
+            "billing": {"window": "8h", "senior": "Maria Keller", "warn_at": 0.5},
+            "priority": {"window": "2h", "after_hours": True},
+        },
+    )
+    normal = queue_policy(config, "billing", False, timedelta(hours=4))
+    assert (normal.window, normal.senior, normal.warn_at, normal.after_hours) == (
+        timedelta(hours=8),
+        "Maria Keller",
+        0.5,
+        False,
+    )
+    urgent = queue_policy(config, "billing", True, timedelta(hours=4))
+    assert (urgent.window, urgent.after_hours, urgent.senior) == (
+        timedelta(hours=2),
+        True,
+        "Maria Keller",
+    )
+    other = queue_policy(config, "orders", False, timedelta(hours=4))
+    assert (other.window, other.calendar, other.senior) == (
+        timedelta(hours=4),
+        "always",
+        "Default Person",
+    )
+
+
+def test_the_ladder_must_climb() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_promises(PromisesConfig(warn_at=0.9, notify_at=0.5), "UTC")
+    assert caught.value.key == "promises.notify_at"

@@ -79,9 +79,9 @@ def test_a_move_is_a_correction_our_own_filing_is_not(setup: tuple[Ledger, Box, 
     box.raw[("Queues/general", 3)] = raw
     ours = seen("Queues/general", 3, message_id, "general")
     moved = seen("Queues/technical", 7, message_id, "general")
-    assert learner.observe([ours, seen("INBOX", 1, message_id)]) == 0
-    assert learner.observe([moved]) == 1
-    assert learner.observe([moved]) == 0 and box.fetches == 1  # reported again: nothing to do
+    assert learner.learn_moves([ours, seen("INBOX", 1, message_id)]) == 0
+    assert learner.learn_moves([moved]) == 1
+    assert learner.learn_moves([moved]) == 0 and box.fetches == 1  # reported again: nothing to do
     assert learner.model.docs == {"technical": 1}
     row = ledger.db.execute(
         "SELECT from_queue, to_queue, rules_queue FROM routing_examples"
@@ -94,7 +94,7 @@ def test_the_queue_keyword_identifies_a_move_without_a_ledger_row(
 ) -> None:
     _ledger, box, learner = setup
     box.raw[("Queues/orders", 5)] = MAIL.as_eml()
-    assert learner.observe([seen("Queues/orders", 5, "x@y", "billing", "#K7Q2M9XA")]) == 1
+    assert learner.learn_moves([seen("Queues/orders", 5, "x@y", "billing", "#K7Q2M9XA")]) == 1
     assert learner.model.docs == {"orders": 1}
 
 
@@ -103,8 +103,8 @@ def test_a_second_move_relabels_and_the_model_survives_a_restart(
 ) -> None:
     ledger, box, learner = setup
     box.raw[("Queues/orders", 5)] = box.raw[("Queues/technical", 6)] = MAIL.as_eml()
-    learner.observe([seen("Queues/orders", 5, "x@y", "billing")])
-    learner.observe([seen("Queues/technical", 6, "x@y", "billing")])
+    learner.learn_moves([seen("Queues/orders", 5, "x@y", "billing")])
+    learner.learn_moves([seen("Queues/technical", 6, "x@y", "billing")])
     assert learner.model.docs == {"technical": 1}
     pipeline = Pipeline(config.load(None, environ={}))
     again = Learner(ledger.db, tmp_path, pipeline, FOLDERS, box.fetch)

@@ -86,7 +86,7 @@ def test_the_service_learns_from_moves_and_keeps_it_after_a_restart(
     stack = make_mailstack(users=[SUPPORT])
     stream = mixed_stream(seed=7, count=400)
     env = {
-        "RESPONDER_ROUTING_WATCH_INTERVAL": "5",
+        "RESPONDER_PROMISES_CHECK_INTERVAL": "5",
         # The service subprocess must run this tree, not whichever one pip installed.
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
         "RESPONDER_LIMITS_PER_SENDER": "1000",

@@ -30,7 +30,7 @@ def _installed(tmp_path: Path, name: str) -> Path:
     return target
 
 
-@pytest.mark.parametrize("name", ["responder.service.loop", "responder@.service"])
+@pytest.mark.parametrize("name", ["responder.service", "responder@.service"])
 def test_units_verify(analyze: str, tmp_path: Path, name: str) -> None:
     unit = _installed(tmp_path, name)
     if "@" in name:  # a template is verified through an instance of it
@@ -44,7 +44,7 @@ def test_units_verify(analyze: str, tmp_path: Path, name: str) -> None:
 
 
 def test_security_exposure_is_at_most_2_5(analyze: str, tmp_path: Path) -> None:
-    unit = _installed(tmp_path, "responder.service.loop")
+    unit = _installed(tmp_path, "responder.service")
     result = subprocess.run(
         [analyze, "security", "--offline=yes", str(unit)],
         capture_output=True,
@@ -58,7 +58,7 @@ def test_security_exposure_is_at_most_2_5(analyze: str, tmp_path: Path) -> None:
 
 
 def test_units_are_type_notify_with_watchdog_and_hardening() -> None:
-    for name in ("responder.service.loop", "responder@.service"):
+    for name in ("responder.service", "responder@.service"):
         text = (UNITS / name).read_text(encoding="utf-8")
         for directive in (
             "Type=notify",

@@ -143,3 +143,41 @@ def test_backfill_and_a_recreated_folder(stack: MailStack, tmp_path: Path) -> No
     assert watcher.poll(force=True) == []  # a new UIDVALIDITY is a new baseline
     later = append(stack, "Queues/orders", "Later")
     assert [m.message_id for m in watcher.poll(force=True)] == [later]
+    with stack.imap(USER) as client:  # a folder created since the last look: all of it is new
+        client.create_folder("Queues/returns")
+    returned = append(stack, "Queues/returns", "Moved here by an agent")
+    assert [(m.message_id, m.new) for m in watcher.poll(force=True)] == [(returned, True)]
+
+
+def test_another_consumer_shares_the_service_watcher(stack: MailStack, tmp_path: Path) -> None:
+    """Learning from agents' moves subscribes to the same watcher, even with promises off."""
+    import dataclasses
+
+    from promisekit import load_config
+
+    from responder.service.escalation import PromiseKeeper
+    from responder.service.ledger import Ledger
+
+    config = load_config(stack, tmp_path)
+    config = dataclasses.replace(
+        config, promises=dataclasses.replace(config.promises, enabled=False)
+    )
+    ledger = Ledger.in_state_dir(tmp_path / "state")
+    clock = Clock()
+    keeper = PromiseKeeper(config, ledger, ("billing", "orders"), clock)
+    assert keeper.interval == float("inf")  # nobody watching: the loop may idle for long
+    batches: list[list[SeenMessage]] = []
+    keeper.subscribe(batches.append, "Queues/orders")
+    assert keeper.interval == config.promises.check_interval
+    keeper.tick()  # baseline
+    moved = append(stack, "Queues/orders", "Moved by an agent")
+    clock.now += 60
+    keeper.tick()
+    assert [[m.message_id for m in batch] for batch in batches] == [[moved]]
+    assert watched(keeper) == ["Queues/orders"]  # promises off: only what the consumer asked
+    keeper.close()
+    ledger.close()
+
+
+def watched(keeper: Any) -> list[str]:
+    return list(keeper.watcher.folders)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from responder.commands.folders import check_folders, configured_folders
 from responder.config import Config
 from responder.errors import ResponderError
 from responder.lint.preflight import template_problems
@@ -34,6 +35,12 @@ def check(config: Config) -> int:
         print(f"ok   IMAP {config.imap.endpoint} as {config.imap.username}: {' '.join(supported)}")
         if not mailbox.has("IDLE"):
             print(f"note IMAP server lacks IDLE: polling every {config.service.poll_interval:g}s")
+        folder_problems = check_folders(config, mailbox)
+        for problem in folder_problems:
+            print(f"FAIL {problem}")
+        failures += len(folder_problems)
+        if not folder_problems:
+            print(f"ok   folders: {', '.join(configured_folders(config, mailbox))}")
     except ResponderError as exc:
         print(f"FAIL {exc}")
         failures += 1

@@ -15,10 +15,11 @@ from pathlib import Path
 from responder.config import Config
 from responder.pipeline.decide import Pipeline
 from responder.pipeline.parse import parse
-from responder.service.imap import Mailbox, open_client
+from responder.service.daemon import state_lock
+from responder.service.imap import Mailbox
 from responder.service.learning import MODEL_FILE, Learner, imap_fetch
 from responder.service.ledger import Ledger
-from responder.service.loop import state_lock
+from responder.service.watcher import open_client
 
 CHUNK = 200  # messages fetched per round trip
 

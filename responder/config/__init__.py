@@ -9,6 +9,7 @@ fails start-up with one line naming the key.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -35,6 +36,9 @@ class MailboxConfig:
     aliases: tuple[str, ...] = ()
     organization: str = "Example Support"
     from_name: str = "Example Support"
+    # The receiving servers whose Authentication-Results headers we believe (their authserv-id,
+    # e.g. "mx.example.com"); a DMARC or SPF failure they report means no acknowledgment.
+    trusted_authserv_ids: tuple[str, ...] = ()
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -98,10 +102,9 @@ class RoutingConfig:
     """Where the routing rules live (a TOML file of their own, edited by admins)."""
 
     rules: str = str(PROJECT_ROOT / "config" / "routing.toml")
-    # Learn from agents moving mail between queue folders (a look at the folders at most
-    # once per watch_interval seconds; see [learning] in the rules file for when it decides).
+    # Learn from agents moving mail between queue folders (seen by the folder watcher every
+    # promises.check_interval; see [learning] in the rules file for when the model decides).
     learn_from_moves: bool = True
-    watch_interval: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,10 @@ class ServiceConfig:
     smtp_connections: int = 4
     max_attempts: int = 3
     log_level: str = "INFO"
+    # An acknowledgment whose end of DATA got no answer may have arrived: resend it only after
+    # this many seconds, and only if no answer or bounce settled it meanwhile (0: never).
+    uncertain_resend_after: float = 6 * 3600.0
+    retention_days: int = 90  # acknowledgment bodies older than this leave the ledger
 
 
 @dataclass(frozen=True)
@@ -229,6 +236,15 @@ def _build_section(
     return dataclasses.replace(default, **values)
 
 
+def _whole(value: Any) -> int:
+    """3 and "3" are whole numbers; 3.9 and "3.9" are mistakes, never silently 3."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    return int(value)
+
+
 def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
     """Turn a TOML or environment value into the field's type, or say which key is wrong."""
     origin = typing.get_origin(hint)
@@ -249,9 +265,12 @@ def _coerce(key: str, hint: Any, value: Any, from_env: bool = False) -> Any:
         if isinstance(value, bool) or not (from_env or isinstance(value, int | float)):
             raise wrong
         try:
-            return hint(value)
+            number = float(value) if hint is float else _whole(value)
         except (TypeError, ValueError):
             raise wrong from None
+        if not math.isfinite(number):
+            raise ConfigError(key, f"expected a finite number, got {value!r}")
+        return number
     if hint is str:
         if isinstance(value, str):
             return value

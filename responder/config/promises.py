@@ -190,6 +190,10 @@ def validate_promises(config: PromisesConfig, fallback_zone: str) -> None:
     for step in ("warn_at", "notify_at", "update_at"):
         if not 0 < getattr(config, step) < 1:
             raise ConfigError(f"promises.{step}", "must be a fraction of the window, 0..1")
+    if not config.warn_at <= config.notify_at <= config.update_at:
+        raise ConfigError(
+            "promises.notify_at", "the ladder must climb: warn_at <= notify_at <= update_at"
+        )
     if config.update_window:
         try:
             parse_duration(config.update_window)

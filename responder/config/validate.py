@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import zoneinfo
 from typing import TYPE_CHECKING
 
 from lingua import IsoCode639_1
@@ -15,7 +17,8 @@ SECURITY_MODES = ("tls", "starttls", "plain")
 if TYPE_CHECKING:
     from responder.config import Config, ServerConfig
 
-LOOPBACK_HOSTS = ("localhost", "::1")
+LOOPBACK_HOSTS = ("localhost",)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def validate(config: Config) -> None:
@@ -51,17 +54,45 @@ def validate(config: Config) -> None:
         except ValueError as exc:
             raise ConfigError(f"reply.response_time.{queue}", str(exc)) from None
     validate_promises(config.promises, reply.timezone)
-    if not 5 <= config.routing.watch_interval <= 3600:
-        raise ConfigError("routing.watch_interval", "must be between 5 and 3600 seconds")
     service = config.service
     if service.poll_interval <= 0:
         raise ConfigError("service.poll_interval", "must be positive")
     if not 60 <= service.idle_renew <= 29 * 60:
         raise ConfigError("service.idle_renew", "must be between 60 and 1740 seconds (RFC 2177)")
-    for key in ("batch_size", "smtp_connections", "max_attempts"):
+    for key in ("batch_size", "smtp_connections", "max_attempts", "retention_days"):
         if getattr(service, key) < 1:
             raise ConfigError(f"service.{key}", "must be at least 1")
+    if service.uncertain_resend_after < 0:
+        raise ConfigError("service.uncertain_resend_after", "must be 0 (never) or more seconds")
+    if service.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(
+            "service.log_level",
+            f"must be one of {', '.join(LOG_LEVELS)}, got {service.log_level!r}",
+        )
+    _validate_limits(config)
+    try:
+        zoneinfo.ZoneInfo(reply.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "reply.timezone", f"not an IANA time zone: {reply.timezone!r} (e.g. Europe/Madrid)"
+        ) from None
+
+
+def _validate_limits(config: Config) -> None:
+    limits = config.limits
+    for key in ("per_sender", "global_per_hour"):
+        if getattr(limits, key) < 1:
+            raise ConfigError(f"limits.{key}", "must be at least 1 (0 would refuse every mail)")
+    for key in ("per_sender_window", "thread_window"):
+        if getattr(limits, key) <= 0:
+            raise ConfigError(f"limits.{key}", "must be positive")
 
 
 def is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host in LOOPBACK_HOSTS
+    """An address, not a name that merely starts like one (`127.attacker.example`)."""
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

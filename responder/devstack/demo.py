@@ -20,8 +20,9 @@ from pathlib import Path
 
 from responder import config as config_module
 from responder.devstack.mailstack import MailStack, servers_available
+from responder.service.daemon import configure_logging
 from responder.service.ledger import Ledger
-from responder.service.loop import Service, configure_logging
+from responder.service.loop import Service
 
 SUPPORT = "support@example.test"
 COMPLAINTS = [

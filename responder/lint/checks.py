@@ -35,7 +35,7 @@ MISSING = {
     "time": "no promised time: use {{ response_time }} or {{ respond_by }}",
     "reference": "no reference the customer can quote: use {{ reference }}",
     "subject": "the customer's subject is never restated: use {{ subject }}",
-    "senior": "priority mail must say that a senior person has it",
+    "senior": "priority mail and updates must say that a senior person has it",
 }
 
 
@@ -212,7 +212,10 @@ class LinterBase:
             "time": any(time in text for time in times),
             "reference": SAMPLE_REFERENCE in text,
             "subject": not full or lint_fold(SAMPLE_SUBJECT) in lint_fold(text),
-            "senior": not full or kind != "priority" or book is None or book.has("senior", text),
+            "senior": not full
+            or kind not in ("priority", "update")
+            or book is None
+            or book.has("senior", text),
         }
         for element, present in checks.items():
             if not present:

@@ -22,6 +22,7 @@ from jinja2 import sandbox as jinja_sandbox
 from jinja2.exceptions import SecurityError
 
 from responder.pipeline.render import (
+    UPDATE_VARIABLES,
     ReplyContext,
     TemplateSet,
     localized_duration,
@@ -38,7 +39,10 @@ SAMPLE_PROMISE = timedelta(hours=4)
 SAMPLE_NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SAMPLE_TIMEZONE = "UTC"
 
-VARIABLES = frozenset(f.name for f in dataclasses.fields(ReplyContext) if f.name != "extra")
+VARIABLES = frozenset(
+    [f.name for f in dataclasses.fields(ReplyContext) if f.name != "extra"] + list(UPDATE_VARIABLES)
+)
+SAMPLE_SENIOR = "Maria Keller"
 _JINJA_NAMES = frozenset({"self", "super", "loop", "varargs", "kwargs", "caller"})
 _UNSAFE = frozenset().union(
     jinja_sandbox.UNSAFE_FUNCTION_ATTRIBUTES,
@@ -87,6 +91,7 @@ def sample(
         language=language,
         organization=SAMPLE_ORGANIZATION,
         support_address=SAMPLE_SUPPORT,
+        extra={"senior": SAMPLE_SENIOR, "previous_respond_by": deadline},
     )
     return Sample(context.variables(), full, (promise, deadline))
 

@@ -20,14 +20,14 @@ from responder.lint.source import scan_source
 REQUIRED = ("ack", "priority", "subject")
 # Optional, but once the default language has one every language needs it: a missing one
 # would send that language's customers the default language's text.
-OPTIONAL_IN_ALL = ("followup",)
+OPTIONAL_IN_ALL = ("followup", "update")  # update: the honest note before a missed promise
 _TOML_LINE = re.compile(r"line (\d+)")
 
 
 def _render_order(name: str) -> tuple[int, str]:
     """Parents first (ack, then priority), so a problem is reported where it is written."""
     base = name.rsplit("/", 1)[-1].split(".", 1)[0]
-    return {"ack": 0, "priority": 1, "followup": 1}.get(base, 2), name
+    return {"ack": 0, "priority": 1, "followup": 1, "update": 1}.get(base, 2), name
 
 
 class Linter(LinterBase):
@@ -110,7 +110,7 @@ class Linter(LinterBase):
             )
         elif base == "subject":
             return ("subject", self.queues) if kind == ".txt.j2" else None
-        elif base in ("ack", "priority", "followup"):
+        elif base in ("ack", "priority", "followup", "update"):
             return base, self.queues
         elif base in self.queues:
             return "queue", (base,)
@@ -119,7 +119,7 @@ class Linter(LinterBase):
                 path,
                 1,
                 "unknown-template",
-                f"never used: {base!r} is not ack, priority, followup, subject or a queue "
+                f"never used: {base!r} is not ack, priority, followup, update, subject or a queue "
                 f"({', '.join(self.queues)}); name a shared piece _{base}{kind}",
             )
         return None

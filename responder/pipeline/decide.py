@@ -8,6 +8,8 @@ the daemon does.
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import make_msgid
@@ -16,7 +18,9 @@ from typing import Any
 
 from responder.config import Config
 from responder.pipeline import language
+from responder.pipeline.authres import forged_sender
 from responder.pipeline.deadline import Deadlines, localized_deadline
+from responder.pipeline.echo import safe_name, safe_subject
 from responder.pipeline.guard import GuardContext, judge
 from responder.pipeline.parse import ParsedMessage, parse
 from responder.pipeline.render import (
@@ -98,8 +102,14 @@ class Decision:
 class Pipeline:
     """Holds what is costly to build once (router, templates, detector) for many decisions."""
 
-    def __init__(self, config: Config, router: Router | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        router: Router | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
+        self.clock = clock  # injected, so deadlines can be tested on any Friday afternoon
         self.router = router or load_router(config.routing.rules)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
         self.guard_context = GuardContext(config.mailbox.own_addresses)
@@ -124,7 +134,7 @@ class Pipeline:
         follow-ups join their conversation's queue; the `force_*` arguments let an
         admin preview another language or queue.
         """
-        now = now or datetime.now(UTC)
+        now = now or datetime.fromtimestamp(self.clock(), UTC)
         verdict = judge(message, self.guard_context)
         reply_cfg = self.config.reply
         lang = force_language or language.detect(
@@ -137,15 +147,18 @@ class Pipeline:
         if force_queue:
             route = replace(route, queue=force_queue, rule="forced")
         reason = verdict.reason
+        if reason is None and forged_sender(message, self.config.mailbox.trusted_authserv_ids):
+            reason = "unauthenticated"  # filed for a human, never answered
         conversation = reference_for(message.key)
         follow_up = False
+        promised: float | None = None
         if history is not None and reason is None:
             consultation = history.consult(message, sender, now.timestamp())
             reason = consultation.cap
             if consultation.thread is not None:
                 follow_up = True
                 thread = consultation.thread
-                conversation = thread.conversation
+                conversation, promised = thread.conversation, thread.respond_by
                 route = replace(
                     route,
                     queue=thread.queue,
@@ -174,7 +187,7 @@ class Pipeline:
         )
         if reason is not None:
             return decision
-        return self._with_reply(decision, now)
+        return self._with_reply(decision, now, promised)
 
     def _sends_follow_up_notes(self, language: str) -> bool:
         """Notes are off by default; on, they need a followup template (else: silence, not an error)."""
@@ -183,28 +196,36 @@ class Pipeline:
             is not None
         )
 
-    def _with_reply(self, decision: Decision, now: datetime) -> Decision:
+    def _with_reply(
+        self, decision: Decision, now: datetime, promised: float | None = None
+    ) -> Decision:
         message = decision.message
         # The window counts open hours only (promises.calendar): Friday 15:00 + 4 h is Monday.
         respond_by, policy = self.deadlines.due(decision.queue, decision.priority, now)
+        if promised is not None and promised > now.timestamp():  # a follow-up note repeats it
+            respond_by = datetime.fromtimestamp(promised, UTC)
         promise = policy.window
         target = message.reply_target[0]
         reply_language = self.templates.reply_language(decision.language)
+        zone = self.deadlines.display_zone(policy)
+        deadline = localized_deadline(respond_by, reply_language, zone, now)
         context = ReplyContext(
-            customer_name=target.name or (message.senders[0].name if message.senders else ""),
+            customer_name=safe_name(
+                target.name or (message.senders[0].name if message.senders else "")
+            ),
             customer_address=target.address,
-            subject=message.subject,
+            subject=safe_subject(message.subject),
             queue=decision.queue,
             queue_name=self.templates.queue_name(reply_language, decision.queue),
             reference=decision.reference,
             response_time=localized_duration(promise, reply_language),
-            respond_by=localized_deadline(
-                respond_by, reply_language, self.deadlines.display_zone(policy), now
-            ),
+            respond_by=deadline,
             priority=decision.priority,
             language=reply_language,
             organization=self.config.mailbox.organization,
             support_address=self.config.mailbox.address,
+            # The update's variables, defined here too: the linter allows them in every template.
+            extra={"senior": policy.senior, "previous_respond_by": deadline},
         )
         mailbox = self.config.mailbox
         reply = render_reply(

@@ -62,7 +62,7 @@ class ParsedMessage:
     content_types: tuple[str, ...]  # every part's type, top first
     report_type: str  # multipart/report's report-type, lower case, "" if none
     calendar_methods: tuple[str, ...]  # METHOD of each text/calendar part
-    key: str  # the ledger key: Message-ID, else a hash of the raw bytes
+    key: str  # the ledger key: Message-ID + digest of From/Date/Subject, else a hash of the bytes
     defects: tuple[str, ...] = field(default=())
 
     def header(self, name: str) -> str | None:
@@ -102,9 +102,22 @@ def parse(raw: bytes) -> ParsedMessage:
         content_types=walk.content_types,
         report_type=walk.report_type,
         calendar_methods=walk.calendar_methods,
-        key=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        key=_ledger_key(message_id, headers, raw),
         defects=tuple(defects + walk.defects),
     )
+
+
+def _ledger_key(message_id: str | None, headers: dict[str, list[str]], raw: bytes) -> str:
+    """Message-ID plus a digest of who, when and what: contact forms and broken clients reuse
+    one Message-ID for different customers, and each of those is a new message. A redelivered
+    copy of the same mail has the same headers, so the same key."""
+    if not message_id:
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
+    identity = "\n".join(
+        " ".join(_first(headers, name).split()) for name in ("from", "date", "subject")
+    )
+    digest = hashlib.sha256(identity.encode("utf-8", "replace")).hexdigest()[:16]
+    return f"{message_id} {digest}"
 
 
 class _Policy(email.policy.EmailPolicy):

@@ -33,6 +33,7 @@ from babel.dates import format_date, format_time, format_timedelta
 from jinja2.sandbox import SandboxedEnvironment
 
 from responder.errors import TemplateError
+from responder.pipeline.sandbox import BoundedSandbox, bounded_render
 
 MAX_REFERENCES = 20
 _UTF8_QP = Charset("utf-8")
@@ -63,6 +64,12 @@ class Reply:
         for name, value in self.headers.items():
             headers[name] = _encoded_header(name, value)
         return body.as_bytes()
+
+
+# Only in the honest update before a promise is missed (templates/<lang>/update.txt.j2), passed
+# through ReplyContext.extra: the named senior person who has the case now, and the deadline
+# that will not be kept. `respond_by` is then the new deadline.
+UPDATE_VARIABLES = ("senior", "previous_respond_by")
 
 
 @dataclass(frozen=True)
@@ -102,8 +109,8 @@ class ReplyContext:
 
 
 def make_environment(template_dir: str | Path) -> SandboxedEnvironment:
-    """The one way templates are loaded: sandboxed, strict, HTML autoescaped."""
-    return SandboxedEnvironment(
+    """The one way templates are loaded: sandboxed and bounded, strict, HTML autoescaped."""
+    return BoundedSandbox(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -156,7 +163,7 @@ class TemplateSet:
 
     def render(self, name: str, variables: Mapping[str, Any]) -> str:
         try:
-            return self.environment.get_template(name).render(**variables)
+            return bounded_render(self.environment.get_template(name).generate(**variables))
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
                 f"{self.directory / name}:{exc.lineno}: syntax error: {exc.message}"
@@ -249,17 +256,28 @@ def render_reply(
     threading: Threading,
     now: datetime,
     follow_up: bool = False,
+    body: str | None = None,
 ) -> Reply:
-    """Render subject and body and assemble the headers RFC 3834 asks of an auto-reply."""
+    """Render subject and body and assemble the headers RFC 3834 asks of an auto-reply.
+
+    `body` names another kind of body template ("update": the honest note before a promise
+    is missed), looked up in the customer's language, then the default language.
+    """
     variables = context.variables()
-    body_name = templates.find(
-        templates.body_candidates(context.language, context.queue, context.priority, follow_up)
+    candidates = (
+        [
+            f"{lang}/{body}.txt.j2"
+            for lang in dict.fromkeys([context.language, templates.default_language])
+        ]
+        if body
+        else templates.body_candidates(context.language, context.queue, context.priority, follow_up)
     )
+    body_name = templates.find(candidates)
     if body_name is None:
         raise TemplateError(
             f"no template for language {context.language!r} or the default language"
         )
-    body = templates.render(body_name, variables)
+    text = templates.render(body_name, variables)
     html_name = body_name.replace(".txt.j2", ".html.j2")
     html = (
         templates.render(html_name, variables)
@@ -290,4 +308,4 @@ def render_reply(
         "Content-Language": context.language,
         "X-Responder-Reference": context.reference,
     }
-    return Reply(context.customer_address, headers["Subject"], headers, body, html)
+    return Reply(context.customer_address, headers["Subject"], headers, text, html)

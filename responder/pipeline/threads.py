@@ -41,6 +41,7 @@ class Thread:
     conversation: str  # the reference of its first message
     queue: str
     priority: bool
+    respond_by: float | None = None  # the deadline still promised in it (a follow-up repeats it)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ acknowledgment and go to the conversation's queue.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import deque
 
@@ -96,7 +97,15 @@ class History:
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        return Thread(conversation, row[0], bool(row[1]))
+        try:  # the promise still open in it, if any (an older read-only ledger has no table)
+            due = self.ledger.db.execute(
+                "SELECT MAX(due_at) FROM promises WHERE conversation = ?"
+                " AND state IN ('open', 'answered-unverified')",
+                (conversation,),
+            ).fetchone()[0]
+        except sqlite3.OperationalError:
+            due = None
+        return Thread(conversation, row[0], bool(row[1]), due)
 
     def _acks_since(self, since: float, sender: str) -> int:
         return self.ledger.count(

@@ -23,10 +23,12 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from responder.config import ServerConfig
-from responder.errors import PermanentError, TransientError
+from responder.errors import CommandRefused, PermanentError, TransientError
 
 log = logging.getLogger("responder.service.imap")
 NEW_MAIL = (b"EXISTS", b"RECENT")
+# RFC 5530 response codes that say "not now" rather than "not this": worth a retry.
+_TRY_AGAIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]")
 IDLE_SLICE = 1.0  # seconds: how quickly a stop request or a watchdog ping is noticed while idling
 
 
@@ -56,28 +58,10 @@ def translated_errors(endpoint: str, action: str) -> Iterator[None]:
             f"IMAP {endpoint}: {action}: {_text(exc) or type(exc).__name__}"
         ) from None
     except imap_errors.IMAPClientError as exc:
-        raise TransientError(f"IMAP {endpoint}: {action}: {_text(exc)}") from None
-
-
-def open_client(server: ServerConfig) -> IMAPClient:
-    """A logged-in session with nothing selected: for side work (the folder watcher) that must
-    not disturb the main session idling on the INBOX."""
-    with translated_errors(server.endpoint, "connect"):
-        client = IMAPClient(
-            server.host,
-            port=server.port,
-            ssl=server.security == "tls",
-            ssl_context=tls_context(server),
-            timeout=server.timeout,
-        )
-        try:
-            if server.security == "starttls":
-                client.starttls(tls_context(server))
-            client.login(server.username, server.password)
-        except BaseException:
-            _quietly_close(client)
-            raise
-    return client
+        text = _text(exc)
+        if any(code in text.upper() for code in _TRY_AGAIN_CODES):
+            raise TransientError(f"IMAP {endpoint}: {action}: {text}") from None
+        raise CommandRefused(f"IMAP {endpoint}: {action}: refused: {text}") from None
 
 
 def _text(exc: BaseException) -> str:
@@ -247,13 +231,14 @@ class Mailbox:
 
         def copy_delete(client: IMAPClient) -> None:
             client.copy(uids, folder)
-            client.add_flags(uids, [b"\\Deleted"], silent=True)
-            if client.has_capability("UIDPLUS"):
-                client.uid_expunge(uids)
-            else:
-                client.expunge()
+            _delete(client, uids)
 
         self._call(f"copy to {folder}", copy_delete)
+
+    def discard(self, uids: Sequence[int]) -> None:
+        """Remove messages from the INBOX that are already filed (a COPY that did happen)."""
+        if uids:
+            self._call("expunge", lambda c: _delete(c, uids))
 
     def append(self, folder: str, messages: Sequence[bytes]) -> None:
         """Store copies (our sent acknowledgments), as one MULTIAPPEND when the server allows."""
@@ -331,6 +316,14 @@ class Mailbox:
             time.sleep(min(IDLE_SLICE, max(0.0, deadline - time.monotonic())))
         self._call("noop", lambda c: c.noop())
         return True
+
+
+def _delete(client: IMAPClient, uids: Sequence[int]) -> None:
+    client.add_flags(uids, [b"\\Deleted"], silent=True)
+    if client.has_capability("UIDPLUS"):
+        client.uid_expunge(uids)
+    else:
+        client.expunge()
 
 
 def _keepalive(client: IMAPClient) -> None:

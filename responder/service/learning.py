@@ -24,14 +24,13 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 from responder.config import Config
-from responder.errors import TransientError
 from responder.pipeline import language
 from responder.pipeline.decide import Pipeline
 from responder.pipeline.parse import parse
 from responder.pipeline.routing import MessageFacts
 from responder.pipeline.routing.learned import NaiveBayes, features
-from responder.service.imap import open_client, translated_errors
-from responder.service.watcher import FolderWatcher, SeenMessage
+from responder.service.imap import translated_errors
+from responder.service.watcher import SeenMessage, open_client
 
 log = logging.getLogger("responder.learning")
 
@@ -51,7 +50,6 @@ CREATE TABLE IF NOT EXISTS routing_examples (  -- labelled by agents: moved, or 
 
 # (folder, [uid]) -> {uid: raw bytes}: one EXAMINE and one FETCH per folder.
 Fetch = Callable[[str, list[int]], dict[int, bytes]]
-FolderPath = Callable[..., str]  # Mailbox.folder_path: ("Queues", "billing") -> "Queues/billing"
 LEARN_BYTES = 256 * 1024  # what a customer wrote is at the start; attachments are not needed
 
 
@@ -104,8 +102,12 @@ class Learner:
 
     # --- what the watcher reports ---
 
-    def observe(self, changes: Iterable[SeenMessage]) -> int:
-        """Learn every correction among `changes`; returns how many were new."""
+    def observe(self, changes: list[SeenMessage]) -> None:
+        """The folder watcher's consumer (WATCHER.md): learn every correction among `changes`."""
+        self.learn_moves(changes)
+
+    def learn_moves(self, changes: Iterable[SeenMessage]) -> int:
+        """As observe(); returns how many corrections were new."""
         corrections = [c for c in map(self.correction, changes) if c is not None]
         return self.learn_from(corrections)
 
@@ -251,71 +253,3 @@ def imap_fetch(connect: Callable[[], IMAPClient], endpoint: str = "IMAP") -> Fet
         return found
 
     return fetch
-
-
-def start_learning(
-    config: Config, db: sqlite3.Connection, pipeline: Pipeline, folder_path: FolderPath
-) -> tuple[FolderWatcher, Learner]:
-    """The watcher on every queue folder, and the learner that consumes what it reports."""
-    delimiter = folder_path("a", "b")[1:-1]
-    learner = Learner.for_service(config, db, pipeline, delimiter)
-    assert learner is not None  # only called when learning is on
-    watcher = FolderWatcher(
-        lambda: open_client(config.imap),
-        db,
-        min_interval=config.routing.watch_interval,
-        endpoint=config.imap.endpoint,
-    )
-    watcher.watch(*learner.folders)
-    return watcher, learner
-
-
-class MoveLearning:
-    """The service loop's side: start watching lazily, poll between IDLE rounds, feed the
-    learner, and never let learning (an extra) stop the service."""
-
-    def __init__(
-        self, config: Config, db: sqlite3.Connection, pipeline: Pipeline, folder_path: FolderPath
-    ) -> None:
-        self.config = config
-        self.db = db
-        self.pipeline = pipeline
-        self.folder_path = folder_path
-        self.watcher: FolderWatcher | None = None
-        self.learner: Learner | None = None
-        if self.enabled:  # mail waiting at start-up is routed with what was learned before
-            model = load_model(config.state_dir() / MODEL_FILE)
-            pipeline.router = replace(pipeline.router, model=model)
-
-    @property
-    def enabled(self) -> bool:
-        return self.config.routing.learn_from_moves
-
-    def wait_limit(self, limit: float) -> float:
-        """IDLE is left at least this often, so the folders are looked at on time."""
-        return min(limit, self.config.routing.watch_interval) if self.enabled else limit
-
-    def round(self) -> None:
-        if not self.enabled:
-            return
-        if self.watcher is None:
-            self.watcher, self.learner = start_learning(
-                self.config, self.db, self.pipeline, self.folder_path
-            )
-            log.info(
-                "routing: watching %d queue folders for agents' moves", len(self.learner.folders)
-            )
-        changes = self.watcher.poll()
-        log.debug("routing: %d change(s) in the queue folders", len(changes))
-        if not changes or self.learner is None:
-            return
-        try:
-            self.learner.observe(changes)
-        except TransientError:
-            raise
-        except Exception:
-            log.exception("routing: learning from %d change(s) failed", len(changes))
-
-    def close(self) -> None:
-        if self.watcher is not None:
-            self.watcher.close()

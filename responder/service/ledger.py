@@ -18,6 +18,7 @@ rare duplicate to a lost acknowledgment.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -27,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from responder.errors import ResponderError
+from responder.service.acks import AckQueue
+from responder.service.promises import SCHEMA as PROMISES_SCHEMA
 
-SCHEMA = """
+SCHEMA = r"""
 CREATE TABLE IF NOT EXISTS messages (
     key            TEXT PRIMARY KEY,   -- Message-ID, else sha256 of the raw bytes
     uidvalidity    INTEGER,
@@ -74,6 +77,14 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
+def private_directory(directory: Path) -> None:
+    """The ledger holds customers' addresses and what they were told: 0700, files 0600."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = directory.stat()
+    if status.st_uid == os.geteuid() and status.st_mode & 0o077:
+        directory.chmod(0o700)
+
+
 @dataclass(frozen=True)
 class Record:
     """One message's row, as the service needs it back."""
@@ -88,15 +99,6 @@ class Record:
     folder: str | None
     ack_state: str | None
     filed: bool
-
-
-@dataclass(frozen=True)
-class PendingAck:
-    key: str
-    ack_message_id: str
-    ack_to: str
-    ack_bytes: bytes
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class NewMessage:
     respond_by: float | None = None
 
 
-class Ledger:
+class Ledger(AckQueue):
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self._local = threading.local()
@@ -134,12 +136,19 @@ class Ledger:
                 raise ResponderError(f"no ledger in {path.parent} (expected {path.name})")
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss, not just a process crash; costs one fsync per commit.
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + PROMISES_SCHEMA)
+        for companion in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        ):
+            if companion.exists():
+                companion.chmod(0o600)
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Ledger:
@@ -170,52 +179,27 @@ class Ledger:
     # --- reading ---
 
     def get(self, key: str) -> Record | None:
+        return self._record_where("key = ?", (key,))
+
+    def get_legacy(self, message_id: str, sender: str, subject_norm: str) -> Record | None:
+        """A row keyed by the bare Message-ID (ledgers before keys carried a digest)."""
+        return self._record_where(
+            "key = ? AND sender = ? AND subject_norm = ?", (message_id, sender, subject_norm)
+        )
+
+    def _record_where(self, where: str, params: tuple[object, ...]) -> Record | None:
         row = self.db.execute(
             "SELECT key, decision, reason, queue, priority, reference, conversation, folder,"
-            " ack_state, filed_at IS NOT NULL FROM messages WHERE key = ?",
-            (key,),
+            f" ack_state, filed_at IS NOT NULL FROM messages WHERE {where}",
+            params,
         ).fetchone()
         if row is None:
             return None
+        key, decision, reason, queue, priority, reference, conversation, folder, ack, filed = row
         return Record(
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            bool(row[4]),
-            row[5],
-            row[6],
-            row[7],
-            row[8],
-            bool(row[9]),
-        )
-
-    def pending_acks(self, now: float, limit: int = 200) -> list[PendingAck]:
-        rows = self.db.execute(
-            "SELECT key, ack_message_id, ack_to, ack_bytes, ack_attempts FROM messages"
-            " WHERE ack_state = 'pending' AND (ack_next_at IS NULL OR ack_next_at <= ?)"
-            " ORDER BY arrived_at LIMIT ?",
-            (now, limit),
-        ).fetchall()
-        return [PendingAck(*row) for row in rows]
-
-    def ack_attempts(self, key: str) -> int:
-        row = self.db.execute("SELECT ack_attempts FROM messages WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def next_pending_at(self) -> float | None:
-        row = self.db.execute(
-            "SELECT MIN(COALESCE(ack_next_at, 0)) FROM messages WHERE ack_state = 'pending'"
-        ).fetchone()
-        return None if row[0] is None else float(row[0])
-
-    def uncopied_acks(self, limit: int = 200) -> list[tuple[str, bytes]]:
-        rows = self.db.execute(
-            "SELECT key, ack_bytes FROM messages WHERE ack_state = 'sent' AND ack_copied = 0"
-            " ORDER BY acked_at LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [(row[0], row[1]) for row in rows]
+            key, decision, reason, queue, bool(priority), reference, conversation, folder, ack,
+            bool(filed),
+        )  # fmt: skip
 
     def count(self, where: str = "1", params: tuple[object, ...] = ()) -> int:
         return int(
@@ -261,40 +245,6 @@ class Ledger:
         self.db.execute(
             "DELETE FROM failures WHERE uidvalidity = ? AND uid = ?",
             (message.uidvalidity, message.uid),
-        )
-
-    def mark_sent_concurrently(self, key: str) -> None:
-        """Mark an acknowledgment sent from an SMTP worker thread, on that thread's own connection.
-
-        It commits at once, without an fsync (synchronous=NORMAL): a power cut can at most cost a
-        duplicate acknowledgment, never a lost one, and the window in which a crash
-        could resend an acknowledgment the server already took stays one commit wide.
-        """
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=30, check_same_thread=False
-            )
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-            with self._lock:
-                self._worker_dbs.append(db)
-        db.execute(
-            "UPDATE messages SET ack_state = 'sent', acked_at = ?, ack_error = NULL WHERE key = ?",
-            (time.time(), key),
-        )
-
-    def mark_ack_failed(self, key: str, error: str, retry_at: float | None) -> None:
-        """A transient failure reschedules (`retry_at`); a permanent one (None) gives up, recorded."""
-        self.db.execute(
-            "UPDATE messages SET ack_attempts = ack_attempts + 1, ack_error = ?, ack_next_at = ?,"
-            " ack_state = CASE WHEN ? IS NULL THEN 'failed' ELSE ack_state END WHERE key = ?",
-            (error[:500], retry_at, retry_at, key),
-        )
-
-    def mark_copied(self, keys: list[str]) -> None:
-        self.db.executemany(
-            "UPDATE messages SET ack_copied = 1 WHERE key = ?", [(k,) for k in keys]
         )
 
     def mark_filed(self, keys: list[str], now: float | None = None) -> None:

@@ -1,48 +1,46 @@
 """The service: fetch → parse → guard → route → render → record → send → file, for as long as it runs.
 
-Stages are ordered so that a crash at any point resumes correctly (see
-ledger.py): a batch of messages is decided and recorded — acknowledgments
-rendered, their Message-IDs chosen — in one transaction; only then are the
-acknowledgments sent, each marked sent as soon as the server accepts it, and
-only then do the messages leave the INBOX. Failures are isolated per message:
-a message that keeps failing goes to Quarantine and the service goes on.
+Stages are ordered so that a crash at any point resumes correctly (see ledger.py): a
+batch of messages is decided and recorded — acknowledgments rendered, their Message-IDs
+chosen — in one transaction; only then are the acknowledgments sent, each journalled the
+moment the relay answers, and only then do the messages leave the INBOX. Whatever
+happens while a batch is filed, its acknowledgments in flight are collected before the
+batch unwinds. Failures are isolated per message: a message that keeps failing goes to
+Quarantine and the service goes on; a failing pass backs off instead of spinning.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import signal
+import random
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from types import FrameType
-from typing import TextIO
 
 from tenacity import Retrying, retry_if_exception_type, wait_exponential, wait_random
 
 from responder.config import Config
-from responder.errors import ResponderError, TransientError
-from responder.pipeline.decide import Decision, Pipeline
-from responder.pipeline.parse import parse
-from responder.pipeline.threads import normalize_subject
+from responder.errors import CommandRefused, TransientError
+from responder.pipeline.decide import Pipeline
 from responder.service.conversation import History
+from responder.service.escalation import PromiseKeeper
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
-from responder.service.learning import MoveLearning
-from responder.service.ledger import Ledger, NewMessage, Record
+from responder.service.journal import SendJournal
+from responder.service.learning import Learner
+from responder.service.ledger import Ledger
 from responder.service.outbox import Outbox
+from responder.service.record import Recorder
 from responder.service.retry import interruptible_sleep, log_retry
+from responder.service.sentcopy import SentCopier
 from responder.service.smtp import SenderPool
 from responder.service.systemd import Notifier
 
 log = logging.getLogger("responder")
 RECONNECT_CAP = 5.0  # seconds between IMAP reconnection attempts, at most
-BATCH_BYTES = (
-    8 * 1024 * 1024
-)  # raw mail fetched per round trip, at most (one message may exceed it)
+PASS_RETRY_CAP = 60.0  # seconds between passes that keep failing after a good login, at most
+BATCH_BYTES = 8 * 1024 * 1024  # raw mail fetched per round trip, at most (one may exceed it)
+DAY = 86400.0
 
 
 class Service:
@@ -58,23 +56,38 @@ class Service:
         self.senders = SenderPool(
             config.smtp, config.reply.envelope_sender, config.service.smtp_connections
         )
-        self.outbox = Outbox(ledger, self.senders, self._sleep)
+        self.journal = SendJournal(ledger.path.with_name("acks.journal"))
+        self.outbox = Outbox(
+            ledger, self.senders, self._sleep, self.journal, config.service.uncertain_resend_after
+        )
         self.filer = Filer(config.folders, self.mailbox, ledger)
-        self._sent_folder: str | None = None
-        self.moves = MoveLearning(config, ledger.db, self.pipeline, self.mailbox.folder_path)
+        self.promises = PromiseKeeper.for_service(config, ledger, self.pipeline)  # issue 15
+        self.learning = Learner.for_service(config, ledger.db, self.pipeline)  # issue 12
+        if self.learning is not None:  # agents' moves between queues, from the same watcher
+            self.promises.subscribe(self.learning.observe, *self.learning.folders)
+        self.recorder = Recorder(
+            config, ledger, self.pipeline, self.history, self.filer, self.promises.record_ack
+        )
+        self.sent = SentCopier(self.mailbox, ledger, config.folders.sent)
+        self._failed_passes = 0
+        self._retry_inbox_at: float | None = None  # messages left in the INBOX after a failure
+        self._pruned_at = 0.0
 
     # --- the loop ---
 
     def run(self, once: bool = False) -> int:
         ready = False
+        self.outbox.replay_journal()
         while not self.stop_requested.is_set():
             try:
                 self.connect()
                 self.drain()
                 if not self.stop_requested.is_set():
                     self.outbox.flush_pending()
-                self.copy_acks_to_sent()
-                self.moves.round()
+                self.sent.copy_acks()
+                self.promises.tick()
+                self._housekeeping()
+                self._failed_passes = 0
                 if not ready:
                     self.notifier.ready("watching " + self.config.folders.inbox)
                     ready = True
@@ -86,14 +99,31 @@ class Service:
                     self.notifier.watchdog,
                     use_idle=self.config.service.idle,
                 )
-            except TransientError as exc:
-                log.warning("%s; reconnecting", exc)
-                self.mailbox.close()
+            except (TransientError, CommandRefused) as exc:
+                self._failed_pass(exc)
         self.notifier.stopping()
-        self.moves.close()
+        self.close()
+        return 0
+
+    def close(self) -> None:
+        """Idempotent: `run` closes on its way out, and the daemon again after a crash of it."""
         self.mailbox.close()
         self.senders.close()
-        return 0
+        self.journal.close()
+        self.promises.close()
+
+    def _failed_pass(self, exc: Exception) -> None:
+        """Back off between passes that fail after a good login: a server that keeps saying
+        NO must not get hundreds of logins a minute, nor the log thousands of lines."""
+        self._failed_passes += 1
+        wait = min(PASS_RETRY_CAP, 0.5 * 2 ** min(self._failed_passes - 1, 10))
+        wait *= random.uniform(0.8, 1.2)
+        level = logging.WARNING if self._failed_passes <= 3 else logging.DEBUG
+        if self._failed_passes in (4, 20):
+            level = logging.ERROR
+        log.log(level, "%s; reconnecting in %.1fs (failure %d)", exc, wait, self._failed_passes)
+        self.mailbox.close()
+        self._sleep(wait)
 
     def connect(self) -> None:
         """(Re)connect to IMAP with capped exponential backoff; gives up only on a stop request."""
@@ -117,17 +147,29 @@ class Service:
             if service.idle and self.mailbox.has("IDLE")
             else service.poll_interval
         )
-        limit = self.moves.wait_limit(limit)
-        next_retry = self.ledger.next_pending_at()
-        if next_retry is not None:
-            limit = min(limit, max(1.0, next_retry - time.time()))
+        limit = min(limit, self.promises.interval)
+        for due in (self.outbox.next_attempt_at(), self._retry_inbox_at):
+            if due is not None:
+                limit = min(limit, max(1.0, due - time.time()))
         return limit
+
+    def _housekeeping(self) -> None:
+        """Once a day: acknowledgment bodies older than the retention go from the ledger."""
+        now = time.time()
+        if now - self._pruned_at < DAY:
+            return
+        self._pruned_at = now
+        with self.ledger.transaction():
+            pruned = self.ledger.prune_ack_bodies(now - self.config.service.retention_days * DAY)
+        if pruned:
+            log.info("retention: dropped the bodies of %d old acknowledgments", pruned)
 
     # --- one pass over the INBOX ---
 
     def drain(self) -> int:
         """Handle everything in the INBOX now; returns how many messages were handled."""
         handled = 0
+        self._retry_inbox_at = None
         uids = self.mailbox.search_all()
         sizes = self.mailbox.sizes(uids) if len(uids) > 1 else {}
         for batch in batches(uids, sizes, self.config.service.batch_size, BATCH_BYTES):
@@ -138,128 +180,71 @@ class Service:
         return handled
 
     def process(self, uids: list[int]) -> int:
-        fetched = self.mailbox.fetch(uids)
+        fetched = self._fetch(uids)
+        uidvalidity = self.mailbox.uidvalidity
         with self.ledger.transaction():
             plans = [
-                plan for uid in uids if uid in fetched if (plan := self._plan(uid, fetched[uid]))
+                plan
+                for uid in uids
+                if uid in fetched
+                if (plan := self.recorder.plan(uidvalidity, uid, fetched[uid]))
             ]
+            if len(plans) < len(uids):
+                self._retry_soon()
         # Filing may overlap sending: every acknowledgment is already durably queued.
         sending = self.outbox.submit([(p.key, *p.ack) for p in plans if p.ack is not None])
-        self.filer.file(plans)
-        self.outbox.collect(sending)
-        self.copy_acks_to_sent()
+        try:
+            refused = self.filer.file(plans)
+        finally:
+            self.outbox.collect(sending)  # never leave an acknowledgment in flight
+        if refused:
+            self._filing_refused(refused)
+        self.sent.copy_acks()
         return len(plans)
 
-    def _plan(self, uid: int, raw: bytes) -> Plan | None:
-        """Decide and record one message; a failure is counted and, when repeated, quarantined."""
-        self.ledger.db.execute("SAVEPOINT message")
+    def _fetch(self, uids: list[int]) -> dict[int, bytes]:
+        """The batch in one FETCH; if the server refuses it, one by one, so that only the
+        messages it will not give us are counted against (and end in Quarantine)."""
         try:
-            plan = self._decide_and_record(uid, raw)
-            self.ledger.db.execute("RELEASE message")
-            return plan
-        except Exception as exc:
-            self.ledger.db.execute("ROLLBACK TO message")
-            self.ledger.db.execute("RELEASE message")
-            attempts = self.ledger.note_failure(
-                self.mailbox.uidvalidity, uid, f"{type(exc).__name__}: {exc}"
-            )
-            log.error(
-                "uid %d: processing failed (attempt %d): %s: %s",
-                uid,
-                attempts,
-                type(exc).__name__,
-                exc,
-            )
-            if attempts < self.config.service.max_attempts:
-                return None
-            log.error(
-                "uid %d: moved to %s after %d failed attempts",
-                uid,
-                self.config.folders.quarantine,
-                attempts,
-            )
-            self.ledger.bump("quarantined")
-            return Plan(uid, "", self.config.folders.quarantine)
+            return self.mailbox.fetch(uids)
+        except CommandRefused:
+            if len(uids) == 1:
+                raise
+        fetched: dict[int, bytes] = {}
+        for uid in uids:
+            try:
+                fetched |= self.mailbox.fetch([uid])
+            except CommandRefused as exc:
+                with self.ledger.transaction():
+                    plan = self.recorder.failed(self.mailbox.uidvalidity, uid, str(exc))
+                if plan is not None:
+                    self._filing_refused(self.filer.file([plan]))
+        return fetched
 
-    def _decide_and_record(self, uid: int, raw: bytes) -> Plan:
-        message = parse(raw)
-        known = self.ledger.get(message.key)
-        if known is not None:
-            log.info(
-                "uid %d: already handled (%s), filing without a second acknowledgment",
-                uid,
-                known.decision,
-            )
-            return self._plan_for(uid, known)
-        decision = self.pipeline.decide_parsed(message, history=self.history)
-        record = self._new_message(uid, decision)
-        self.ledger.record(record)
-        self._log_decision(uid, decision)
-        ack = (record.ack_to, record.ack_bytes) if record.ack_to and record.ack_bytes else None
-        flags = self.filer.flags_for(
-            record.decision, decision.queue, decision.priority, decision.reference
-        )
-        return Plan(uid, record.key, record.folder, flags, ack)
-
-    def _new_message(self, uid: int, decision: Decision) -> NewMessage:
-        message = decision.message
-        reply = decision.reply
-        kind = (
-            "follow-up"
-            if decision.follow_up
-            else "reply"
-            if reply
-            else _decision_kind(decision.reason)
-        )
-        sender = message.reply_target[0].address.lower() if message.reply_target else ""
-        return NewMessage(
-            key=decision.key,
-            uidvalidity=self.mailbox.uidvalidity,
-            uid=uid,
-            decision=kind,
-            reason=decision.reason,
-            queue=decision.queue,
-            priority=decision.priority,
-            language=decision.language,
-            reference=decision.reference,
-            conversation=decision.reference if kind != "refused" else None,
-            sender=sender,
-            subject_norm=normalize_subject(message.subject),
-            folder=self.filer.folder_for(kind, decision.reason, decision.queue),
-            thread_ids=(message.message_id,) if message.message_id and kind != "refused" else (),
-            ack_message_id=reply.headers["Message-ID"] if reply else None,
-            ack_to=reply.to if reply else None,
-            ack_bytes=reply.as_bytes() if reply else None,
-            respond_by=decision.respond_by.timestamp() if decision.respond_by else None,
-        )
-
-    def _plan_for(self, uid: int, known: Record) -> Plan:
-        folder = known.folder or self.filer.folder_for(known.decision, known.reason, known.queue)
-        flags = self.filer.flags_for(known.decision, known.queue, known.priority, known.reference)
-        return Plan(uid, known.key, folder, flags)
-
-    def _log_decision(self, uid: int, decision: Decision) -> None:
-        verdict = "acknowledge" if decision.auto_reply else f"no acknowledgment ({decision.reason})"
-        log.info(
-            "uid %d: %s; queue=%s priority=%s language=%s ref=%s",
-            uid,
-            verdict,
-            decision.queue,
-            "yes" if decision.priority else "no",
-            decision.language,
-            decision.reference,
-        )
-
-    def copy_acks_to_sent(self) -> None:
-        """So agents see what the customer was told; a failure here is retried next pass."""
-        copies = self.ledger.uncopied_acks()
-        if not copies:
-            return
-        if self._sent_folder is None:
-            self._sent_folder = self.mailbox.sent_folder(self.config.folders.sent)
-        self.mailbox.append(self._sent_folder, [raw for _, raw in copies])
+    def _filing_refused(self, refused: list[tuple[Plan, str]]) -> None:
+        """Messages the server would not file stay in the INBOX, counted; at the limit they
+        go to Quarantine (and if even that is refused, they stay, and the log says why)."""
+        self._retry_soon()
+        for why in dict.fromkeys(why for _, why in refused):  # one line per reason, not per uid
+            count = sum(1 for _, reason in refused if reason == why)
+            log.error("%d message(s) left in the INBOX for now: %s", count, why)
         with self.ledger.transaction():
-            self.ledger.mark_copied([key for key, _ in copies])
+            quarantine = [
+                plan
+                for failed, why in refused
+                if failed.folder != self.config.folders.quarantine
+                if (
+                    plan := self.recorder.failed(
+                        self.mailbox.uidvalidity, failed.uid, why, quiet=True
+                    )
+                )
+            ]
+        for plan, why in self.filer.file(quarantine):
+            log.error("uid %d: cannot even be quarantined, left in the INBOX: %s", plan.uid, why)
+
+    def _retry_soon(self) -> None:
+        wait = min(PASS_RETRY_CAP, 2.0 * 2 ** min(self._failed_passes, 5))
+        self._retry_inbox_at = time.time() + wait
 
 
 def batches(
@@ -278,71 +263,3 @@ def batches(
         total += size
     if batch:
         yield batch
-
-
-def _decision_kind(reason: str | None) -> str:
-    return {"follow-up": "follow-up", "sender-cap": "capped", "global-cap": "capped"}.get(
-        reason or "", "refused"
-    )
-
-
-@contextmanager
-def state_lock(state_dir: Path) -> Iterator[None]:
-    """One service per state directory: two would acknowledge the same mail twice."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    handle: TextIO = (state_dir / "lock").open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise ResponderError(
-            f"another responder is already running with state directory {state_dir}"
-        ) from None
-    try:
-        yield
-    finally:
-        handle.close()
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-def run(config: Config, once: bool = False) -> int:
-    """`responder run`: lint the templates, take the state lock, serve until SIGTERM."""
-    configure_logging(config.service.log_level)
-    from responder.lint.preflight import require_valid_templates
-
-    require_valid_templates(config)
-    state_dir = config.state_dir()
-    with state_lock(state_dir):
-        ledger = Ledger.in_state_dir(state_dir)
-        service = Service(config, ledger)
-        _install_signal_handlers(service)
-        log.info(
-            "responder starting: %s as %s, state in %s",
-            config.imap.endpoint,
-            config.imap.username,
-            state_dir,
-        )
-        try:
-            return service.run(once=once)
-        finally:
-            ledger.close()
-            log.info("responder stopped")
-
-
-def _install_signal_handlers(service: Service) -> None:
-    """First SIGTERM/SIGINT: finish the message in hand and exit; a second one: exit now."""
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        if service.stop_requested.is_set():
-            raise SystemExit(128 + signum)
-        log.info("signal %d: finishing the message in hand, then stopping", signum)
-        service.stop_requested.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)

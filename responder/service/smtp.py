@@ -9,6 +9,7 @@ ledger), 5xx replies are permanent (recorded, not retried forever).
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -16,12 +17,23 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
 
 from responder.config import ServerConfig
-from responder.errors import PermanentError, TransientError
+from responder.errors import (
+    PermanentError,
+    RecipientDeferred,
+    RecipientRefused,
+    RelayUnavailable,
+    ResponderError,
+    TransientError,
+    UncertainDelivery,
+)
 from responder.service.imap import tls_context
 
 log = logging.getLogger("responder.service.smtp")
+T = TypeVar("T")
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 STALE_AFTER = 5.0  # seconds idle after which a kept-open session is checked with NOOP before use
 
 
@@ -95,26 +107,75 @@ class Sender:
                 self.session.close()
             self.session = None
 
-    def send(self, recipient: str, raw: bytes) -> None:
-        """Send one message, exactly once per call.
+    def send(
+        self, recipient: str, raw: bytes, point_of_no_return: Callable[[], None] = lambda: None
+    ) -> None:
+        """Send one message, exactly once per call, and say precisely how it failed.
 
-        A kept-open session may have been dropped by the server while we idled:
-        a NOOP finds out before the transaction, so a message is never resent
-        after an ambiguous failure in the middle of one.
+        The transaction is taken step by step so that every failure is placed: before the
+        end of DATA is on the wire nothing was accepted and a retry is safe; after it, only
+        the reply says whether the relay took the mail, and a lost reply is an
+        `UncertainDelivery`. `point_of_no_return` runs just before the end of DATA goes out
+        (the outbox journals it, so a crash there is known to be uncertain too).
         """
         stale = time.monotonic() - self.last_used > STALE_AFTER
         if self.session is not None and stale and not self._alive(self.session):
             self.close()
         if self.session is None:
-            self.connect()
+            try:
+                self.connect()
+            except ResponderError as exc:  # refused, unreachable, AUTH failed: nobody gets mail
+                raise RelayUnavailable(str(exc)) from None
         assert self.session is not None
+        session = self.session
+        step = "MAIL FROM"
         try:
-            with translated_errors(self.endpoint, "send"):
-                self.session.sendmail(self.envelope_sender, [recipient], raw)
-            self.last_used = time.monotonic()
-        except TransientError:
+            code, text = session.mail(self.envelope_sender)
+            self._check(code, text, step, (250,))
+            step = "RCPT TO"
+            code, text = session.rcpt(recipient)
+            self._check(code, text, step, (250, 251))
+            step = "DATA"
+            session.putcmd("data")
+            code, text = session.getreply()
+            self._check(code, text, step, (354,))
+            payload = _DOT_AT_LINE_START.sub(b"..", raw)
+            if not payload.endswith(b"\r\n"):
+                payload += b"\r\n"
+            point_of_no_return()
+            step = "end of DATA"
+            session.send(payload + b".\r\n")
+            code, text = session.getreply()
+            self._check(code, text, step, (250,))
+        except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise
+            reason = f"SMTP {self.endpoint}: connection lost at {step}: {exc or type(exc).__name__}"
+            if step == "end of DATA":
+                raise UncertainDelivery(reason) from None
+            raise RelayUnavailable(reason) from None
+        self.last_used = time.monotonic()
+
+    def _check(self, code: int, text: bytes, step: str, expected: tuple[int, ...]) -> None:
+        """A reply that is not `expected`, classified: the relay's problem or this message's."""
+        if code in expected:
+            return
+        reason = f"SMTP {self.endpoint}: {step}: {code} {_reply(text)}"
+        relay_wide = step == "MAIL FROM" or code == 421
+        if code == 421 or step != "end of DATA":
+            self._reset_quietly()
+        if relay_wide:
+            raise RelayUnavailable(reason)
+        if 400 <= code < 500:
+            raise RecipientDeferred(reason)
+        raise RecipientRefused(reason)
+
+    def _reset_quietly(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
 
     @staticmethod
     def _alive(session: smtplib.SMTP) -> bool:
@@ -157,7 +218,7 @@ class SenderPool:
                 self._senders.append(sender)
         return sender
 
-    def submit(self, function: Callable[[], None]) -> Future[None]:
+    def submit(self, function: Callable[[], T]) -> Future[T]:
         return self._executor.submit(function)
 
     def close(self) -> None:

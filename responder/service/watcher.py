@@ -11,7 +11,7 @@ cheap on a mailbox of any size, about once a minute:
   without it, the UIDs from the last UIDNEXT on, plus a FLAGS sweep every `sweep_interval`.
 
 The first look at a folder records a baseline and reports nothing, so a restart never replays
-history. The state of a poll is written to the ledger's `watch_state` table only when the
+history; a folder that did not exist at an earlier look is new, and all of it is reported. The state of a poll is written to the ledger's `watch_state` table only when the
 *next* poll starts: if the process dies while consumers handle what was reported, the same
 changes are reported again after the restart (consumers are idempotent), never lost.
 """
@@ -28,13 +28,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
+from imapclient import exceptions as imap_errors
 
-from responder.service.imap import translated_errors
+from responder.config import ServerConfig
+from responder.service.imap import tls_context, translated_errors
 
 log = logging.getLogger("responder.service.watcher")
 
 HEADER_FIELDS = (
-    "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC SUBJECT DATE AUTO-SUBMITTED"
+    "MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC BCC SUBJECT DATE AUTO-SUBMITTED"
     " X-RESPONDER-REF X-RESPONDER-REFERENCE"
 )
 FETCH_ITEMS = ["FLAGS", f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]"]
@@ -117,9 +119,14 @@ class FolderWatcher:
         self, client: IMAPClient, folder: str, backfill: bool, condstore: bool, now: float
     ) -> list[SeenMessage]:
         items = [b"UIDVALIDITY", b"UIDNEXT"] + ([b"HIGHESTMODSEQ"] if condstore else [])
-        if not client.folder_exists(folder):
+        try:
+            status = client.folder_status(folder, items)
+        except imap_errors.IMAPClientAbortError:
+            raise
+        except imap_errors.IMAPClientError:  # NO: the folder does not exist (yet)
+            if self._state(folder) is None:  # remember it was absent: all of it will be new
+                self._uncommitted[folder] = _State(0, 1, 0, now)
             return []
-        status = client.folder_status(folder, items)
         current = _State(
             int(status[b"UIDVALIDITY"]),
             int(status[b"UIDNEXT"]),
@@ -127,6 +134,8 @@ class FolderWatcher:
             0.0,
         )
         before = self._state(folder)
+        if before is not None and before.uidvalidity == 0:  # created since we last looked
+            backfill, before = True, None
         if before is None or before.uidvalidity != current.uidvalidity:
             if before is not None:
                 log.info("%s: UIDVALIDITY changed; new baseline", folder)
@@ -216,6 +225,27 @@ class FolderWatcher:
     def close(self) -> None:
         """Commit the last poll's state (its consumers have run) before the service stops."""
         self._commit()
+
+
+def open_client(server: ServerConfig) -> IMAPClient:
+    """A logged-in session with nothing selected: for side work (the folder watcher) that must
+    not disturb the main session idling on the INBOX."""
+    with translated_errors(server.endpoint, "connect"):
+        client = IMAPClient(
+            server.host,
+            port=server.port,
+            ssl=server.security == "tls",
+            ssl_context=tls_context(server),
+            timeout=server.timeout,
+        )
+        try:
+            if server.security == "starttls":
+                client.starttls(tls_context(server))
+            client.login(server.username, server.password)
+        except BaseException:
+            _logout(client)
+            raise
+    return client
 
 
 def _flag(value: bytes | str) -> str:
