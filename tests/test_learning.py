@@ -4,6 +4,7 @@ survives a restart (and a lost model file)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,32 @@ def test_a_second_move_relabels_and_the_model_survives_a_restart(
     (tmp_path / MODEL_FILE).write_text("{not json")
     rebuilt = Learner(ledger.db, tmp_path, pipeline, FOLDERS, box.fetch)
     assert rebuilt.model.docs == {"technical": 1}  # rebuilt from the stored examples
+
+
+def test_inspect_with_state_routes_with_the_learned_model_and_report_reads_the_ledger(
+    setup: tuple[Ledger, Box, Learner],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from responder.cli import main
+    from responder.devstack.routing_mailgen import SITUATIONS
+
+    ledger, box, learner = setup
+    for n, body in enumerate(SITUATIONS["technical"]["en"] * 4):
+        mail = LabelledMail("technical", "en", "Hello", body.format(bike="e-bike", n=9))
+        box.raw[("Queues/technical", n)] = mail.as_eml()
+        learner.learn_moves([seen("Queues/technical", n, f"m{n}@x", "general")])
+    learner.save()
+    eml = tmp_path / "new.eml"
+    eml.write_bytes(MAIL.as_eml())
+    assert main(["inspect", "--json", "--state", str(tmp_path), str(eml)]) == 0
+    routing = json.loads(capsys.readouterr().out)["routing"]
+    assert (routing["queue"], routing["source"]) == ("technical", "learned")
+    assert main(["inspect", "--json", str(eml)]) == 0  # without the state: the rules alone
+    assert json.loads(capsys.readouterr().out)["routing"]["source"] == "fallback"
+    ledger.close()
+    assert main(["routing", "report", "--state", str(tmp_path)]) == 0
+    report = capsys.readouterr().out
+    assert "Moved by agents to another queue: 20" in report
+    assert "general" in report and "technical" in report
+    assert main(["routing", "learn"]) == 2  # --from-folders is required
