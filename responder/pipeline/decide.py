@@ -62,10 +62,10 @@ class Decision:
     rule: str | None
     reference: str
     message: ParsedMessage = field(repr=False)
+    routing: RouteResult | None = None  # the rules' evidence and who decided the queue
     reply: Reply | None = None
     respond_by: datetime | None = None
     follow_up: bool = False  # continues a conversation that already has its acknowledgment
-    routing: RouteResult | None = None  # the rules' evidence and who decided the queue
 
     def as_json(self) -> dict[str, Any]:
         reply = None
@@ -82,11 +82,11 @@ class Decision:
             "queue": self.queue,
             "priority": self.priority,
             "priority_reasons": list(self.priority_reasons),
+            "routing": self._routing_json(),
             "language": self.language,
             "reference": self.reference,
             "follow_up": self.follow_up,
             "reply": reply,
-            "routing": self._routing_json(),
         }
 
     def _routing_json(self) -> dict[str, Any] | None:
@@ -180,10 +180,10 @@ class Pipeline:
             priority_reasons=route.priority_reasons,
             language=lang,
             rule=route.rule,
+            routing=route,
             reference=conversation,
             message=message,
             follow_up=follow_up,
-            routing=route,
         )
         if reason is not None:
             return decision
