@@ -43,4 +43,5 @@ demo: $(STAMP)
 	$(VPY) -m responder demo
 
 bench: $(STAMP)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -e ".[test,bench]"
 	$(VPY) -m bench

@@ -17,7 +17,8 @@ from bench.settings import FULL, QUICK, Run
 from responder.devstack.mailstack import servers_available
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline", "keywords")
+SCENARIOS = ("latency", "burst", "drain", "memory", "pipeline", "keywords", "routing")
+PURE = ("pipeline", "routing")  # no mail stack needed
 
 
 def _scenario(name: str) -> Callable[[Run], Section]:
@@ -32,6 +33,8 @@ def _scenario(name: str) -> Callable[[Run], Section]:
         from bench.scen_memory import scenario
     elif name == "keywords":
         from bench.scen_keywords import scenario
+    elif name == "routing":
+        from bench.scen_routing import scenario
     else:
         from bench.scen_pipeline import scenario
     return scenario
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             f"bench: unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}"
         )
         return 2
-    needs_stack = any(s != "pipeline" for s in chosen)
+    needs_stack = any(s not in PURE for s in chosen)
     reason = servers_available() if needs_stack else None
     if reason:
         print(f"bench: cannot run the mail stack: {reason}")

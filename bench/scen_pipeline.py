@@ -200,6 +200,6 @@ def _stage_note(stage: str) -> str:
         "parse": "MIME, headers, HTML to text, quote stripping",
         "guard": "RFC 3834 / loop rules, machine-mail rules, flufl.bounce when gated",
         "language": "lingua, restricted to the configured languages",
-        "route": "keyword and regex rules",
+        "route": "stems, evidence scoring over the rules, priority",
         "render": "Jinja sandbox + Babel dates (replied mail only)",
     }[stage]

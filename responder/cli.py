@@ -13,9 +13,13 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from responder import config as config_module
 from responder.errors import ResponderError
+
+if TYPE_CHECKING:
+    from responder.pipeline.decide import Pipeline
 
 EXIT_USAGE = 2
 
@@ -34,6 +38,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     history = None
     if args.state:
         history = History(Ledger.read_only(Path(args.state)), config.limits)
+        _with_learned_model(pipeline, Path(args.state))
     status = 0
     for name in args.files:
         try:
@@ -51,6 +56,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         else:
             print(_summary(name, decision.as_json()))
     return status
+
+
+def _with_learned_model(pipeline: Pipeline, state_dir: Path) -> None:
+    """With --state, route as the daemon does: with the model learned from agents' moves."""
+    from dataclasses import replace
+
+    from responder.service.learning import MODEL_FILE, load_model
+
+    model = load_model(state_dir / MODEL_FILE)
+    pipeline.router = replace(pipeline.router, model=model)
 
 
 def _summary(name: str, data: dict[str, object]) -> str:
@@ -98,6 +113,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from responder.service.daemon import run
 
     return run(_load_config(args), once=args.once)
+
+
+def cmd_routing(args: argparse.Namespace) -> int:
+    from responder.commands import routing
+
+    if args.action == "learn":
+        if not args.from_folders:
+            print("responder: routing learn needs --from-folders", file=sys.stderr)
+            return EXIT_USAGE
+        return routing.learn_from_folders(_load_config(args))
+    return routing.report(_load_config(args), args.state)
 
 
 def cmd_requeue(args: argparse.Namespace) -> int:
@@ -176,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("action", choices=["login"], help="login: print the device-code steps")
     run = add("run", cmd_run, "watch the inbox and answer new mail (the service)")
     run.add_argument("--once", action="store_true", help="drain the inbox once and exit")
+    routing = add(
+        "routing", cmd_routing, "learn routing from the queue folders; report corrections"
+    )
+    routing.add_argument("action", choices=("learn", "report"))
+    routing.add_argument(
+        "--from-folders",
+        action="store_true",
+        help="learn: every message in the queue folders is an example (service stopped)",
+    )
+    routing.add_argument("--state", metavar="DIR", help="report: the ledger in DIR")
     requeue = add("requeue", cmd_requeue, "send failed or uncertain acknowledgments again")
     requeue.add_argument("keys", nargs="*", metavar="KEY", help="ledger keys of acknowledgments")
     requeue.add_argument("--failed", action="store_true", help="every acknowledgment refused (5xx)")

@@ -16,7 +16,7 @@ import pytest
 from responder import config
 from responder.pipeline.decide import Pipeline
 from responder.pipeline.guard import RULES
-from responder.pipeline.route import build_router
+from responder.pipeline.routing import build_router
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES: list[dict[str, Any]] = tomllib.loads((FIXTURES / "cases.toml").read_text(encoding="utf-8"))[

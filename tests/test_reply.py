@@ -8,7 +8,7 @@ import pytest
 
 from responder import config
 from responder.pipeline.decide import Pipeline, reference_for
-from responder.pipeline.route import build_router
+from responder.pipeline.routing import build_router
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ from responder.pipeline.render import (
     localized_moment,
     render_reply,
 )
-from responder.pipeline.route import build_router
+from responder.pipeline.routing import build_router
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

@@ -12,7 +12,7 @@ from imapclient import IMAPClient
 
 from responder.config import Config
 from responder.errors import ResponderError
-from responder.pipeline.route import FALLBACK_QUEUE, load_router
+from responder.pipeline.routing import FALLBACK_QUEUE, load_router
 from responder.service.imap import Mailbox
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from responder.config.defaults import ROUTING_RULES, TEMPLATES
+from responder.config.defaults import MACHINE_PHRASES, ROUTING_RULES, TEMPLATES
 from responder.config.oauth import GoogleConfig, MicrosoftConfig
 from responder.config.promises import PromisesConfig
 from responder.errors import ConfigError
@@ -110,13 +110,16 @@ class RoutingConfig:
     """Where the routing rules live (a TOML file of their own, edited by admins)."""
 
     rules: str = str(ROUTING_RULES)  # the shipped ones (package data)
+    # Learn from agents moving mail between queue folders (seen by the folder watcher every
+    # promises.check_interval; see [learning] in the rules file for when the model decides).
+    learn_from_moves: bool = True
 
 
 @dataclass(frozen=True)
 class GuardConfig:
     """The guard's phrase lists (bounce, vacation, complaint wording; delivery-system senders)."""
 
-    phrases: str = str(PROJECT_ROOT / "config" / "machine_phrases.toml")
+    phrases: str = str(MACHINE_PHRASES)  # the shipped list (package data)
 
 
 @dataclass(frozen=True)

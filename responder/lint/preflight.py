@@ -6,7 +6,7 @@ from pathlib import Path
 
 from responder.config import Config
 from responder.errors import TemplateError
-from responder.pipeline.route import FALLBACK_QUEUE, load_router
+from responder.pipeline.routing import FALLBACK_QUEUE, load_router
 
 
 def template_problems(config: Config) -> list[str]:

@@ -31,7 +31,7 @@ from responder.config import Config
 from responder.lint.checks import Problem
 from responder.lint.phrases import PHRASE_DIR
 from responder.lint.walk import Linter
-from responder.pipeline.route import load_router
+from responder.pipeline.routing import load_router
 
 __all__ = [
     "DEFAULT_QUEUES",

@@ -31,7 +31,7 @@ from responder.pipeline.render import (
     localized_duration,
     render_reply,
 )
-from responder.pipeline.route import MessageFacts, Router, load_router
+from responder.pipeline.routing import MessageFacts, Router, RouteResult, load_router
 from responder.pipeline.threads import ConversationHistory
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud on the phone
@@ -62,6 +62,7 @@ class Decision:
     rule: str | None
     reference: str
     message: ParsedMessage = field(repr=False)
+    routing: RouteResult | None = None  # the rules' evidence and who decided the queue
     reply: Reply | None = None
     respond_by: datetime | None = None
     follow_up: bool = False  # continues a conversation that already has its acknowledgment
@@ -82,12 +83,22 @@ class Decision:
             "queue": self.queue,
             "priority": self.priority,
             "priority_reasons": list(self.priority_reasons),
+            "routing": self._routing_json(),
             "language": self.language,
             "reference": self.reference,
             "follow_up": self.follow_up,
             "evidence": [signal.as_json() for signal in self.evidence],
             "reply": reply,
         }
+
+    def _routing_json(self) -> dict[str, Any] | None:
+        """The rules' evidence; the queue and source say who decided in the end."""
+        if self.routing is None:
+            return None
+        decided = {"queue": self.queue}
+        if self.rule in ("conversation", "forced"):
+            decided["source"] = self.rule  # a follow-up joins its conversation's queue
+        return self.routing.as_json() | decided
 
 
 class Pipeline:
@@ -173,6 +184,7 @@ class Pipeline:
             priority_reasons=route.priority_reasons,
             language=lang,
             rule=route.rule,
+            routing=route,
             reference=conversation,
             message=message,
             follow_up=follow_up,

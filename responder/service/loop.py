@@ -28,6 +28,7 @@ from responder.service.escalation import PromiseKeeper
 from responder.service.filing import Filer, Plan
 from responder.service.imap import Mailbox
 from responder.service.journal import SendJournal
+from responder.service.learning import Learner
 from responder.service.ledger import Ledger
 from responder.service.outbox import Outbox
 from responder.service.record import Recorder
@@ -63,6 +64,9 @@ class Service:
         )
         self.filer = Filer(config.folders, self.mailbox, ledger)
         self.promises = PromiseKeeper.for_service(config, ledger, self.pipeline)  # issue 15
+        self.learning = Learner.for_service(config, ledger.db, self.pipeline)  # issue 12
+        if self.learning is not None:  # agents' moves between queues, from the same watcher
+            self.promises.subscribe(self.learning.observe, *self.learning.folders)
         self.recorder = Recorder(
             config, ledger, self.pipeline, self.history, self.filer, self.promises.record_ack
         )

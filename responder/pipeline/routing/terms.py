@@ -1,0 +1,140 @@
+"""Keyword lists compiled to one stem index per language, shared by every routing rule.
+
+A message is stemmed once; each stem is then one dictionary lookup, whatever the number
+of rules, which keeps routing far under a millisecond. Three kinds of term:
+
+- a word or phrase ("refund", "log in", "mot de passe"): matched on stems, so inflections
+  follow; a phrase matches its stems in order;
+- a prefix ending in `*` ("factur*"): any word starting with it (the old syntax, kept);
+- in German and Dutch, a word inside a compound: "Rückerstattung" also finds
+  "Rückerstattungsbetrag" and "Zahlungsfehler" finds "fehler" (a stem of at least
+  COMPOUND_MIN letters at the start or end of a longer word).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from responder.pipeline.routing.stems import stem, words
+from responder.pipeline.textnorm import fold
+
+COMPOUND_LANGUAGES = frozenset({"de", "nl"})
+COMPOUND_MIN = 4  # letters of a stem found inside a compound word
+COMPOUND_REST = 3  # letters the rest of the compound must have
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One term of one rule, found in the subject or the body."""
+
+    owner: int  # index of the rule that wrote the term
+    term: str  # as the admin wrote it
+    in_subject: bool
+    key: str = ""  # the stem (or prefix) matched: "install", "installed" count once
+
+
+Found = tuple[int, str, str]  # (rule index, term as written, stem or prefix matched)
+PhraseStart = tuple[tuple[str, ...], int, str, str]  # (stems, rule index, term, key)
+Entry = tuple[str, tuple[Found, ...], tuple[PhraseStart, ...]]
+CACHE_WORDS = 20_000  # distinct words remembered per language
+
+
+@dataclass
+class _Index:
+    single: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    phrases: dict[str, list[tuple[tuple[str, ...], int, str]]] = field(default_factory=dict)
+    prefixes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    prefix_lengths: set[int] = field(default_factory=set)
+    whole: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # folded words
+    # word -> (its stem, what it matches by itself, phrases starting with it): words repeat,
+    # so each is looked up once
+    cache: dict[str, Entry] = field(default_factory=dict)
+
+    def word(self, token: str, language: str) -> Entry:
+        entry = self.cache.get(token)
+        if entry is None:
+            if len(self.cache) >= CACHE_WORDS:
+                self.cache.clear()
+            token_stem = stem(token, language)
+            found: list[Found] = [(o, t, token_stem) for o, t in self.single.get(token_stem, ())]
+            folded = fold(token)
+            for length in self.prefix_lengths:
+                found += [
+                    (o, t, folded[:length]) for o, t in self.prefixes.get(folded[:length], ())
+                ]
+            if language in COMPOUND_LANGUAGES and len(folded) >= COMPOUND_MIN + COMPOUND_REST:
+                found += _compound_hits(self, folded, token_stem)
+            phrases = tuple(
+                (phrase, owner, term, " ".join(phrase))
+                for phrase, owner, term in self.phrases.get(token_stem, ())
+            )
+            entry = self.cache[token] = (token_stem, tuple(found), phrases)
+        return entry
+
+    def add(self, owner: int, term: str, language: str) -> None:
+        if term.endswith("*") and len(words(term)) == 1:
+            prefix = fold(term.rstrip("*").strip().casefold())
+            if prefix:
+                self.prefixes.setdefault(prefix, []).append((owner, term))
+                self.prefix_lengths.add(len(prefix))
+            return
+        # A phrase ending in * ("zwei-faktor*") is matched as the phrase of its stems.
+        stems = tuple(stem(word, language) for word in words(term.rstrip("*")))
+        if len(stems) == 1:
+            self.single.setdefault(stems[0], []).append((owner, term))
+            self.whole.setdefault(fold(words(term)[0]), []).append((owner, term))
+        elif stems:
+            self.phrases.setdefault(stems[0], []).append((stems, owner, term))
+
+
+class TermIndex:
+    """Every rule's keywords, by language ("any" terms are added to every language)."""
+
+    def __init__(self, languages: Iterable[str]) -> None:
+        self.languages = tuple(languages)
+        self._indexes: dict[str, _Index] = {lang: _Index() for lang in self.languages}
+
+    def add(self, owner: int, table: Mapping[str, list[str]]) -> None:
+        for key, terms in table.items():
+            targets = self.languages if key == "any" else (key,)
+            for language in targets:
+                index = self._indexes.setdefault(language, _Index())
+                for term in terms:
+                    index.add(owner, term, language)
+                index.cache.clear()
+
+    def find(self, text: str, language: str, in_subject: bool) -> list[Hit]:
+        index = self._indexes.get(language)
+        if index is None:
+            return []
+        cache, lookup = index.cache, index.word
+        entries = [cache.get(token) or lookup(token, language) for token in words(text)]
+        hits: list[Hit] = []
+        for position, (_stem, found, phrases) in enumerate(entries):
+            for owner, term, key in found:
+                hits.append(Hit(owner, term, in_subject, key))
+            for phrase, owner, term, key in phrases:
+                following = entries[position : position + len(phrase)]
+                if tuple(entry[0] for entry in following) == phrase:
+                    hits.append(Hit(owner, term, in_subject, key))
+        return hits
+
+
+def _compound_hits(index: _Index, folded: str, token_stem: str) -> list[Found]:
+    """A keyword as the head (end, inflected: compare stems) or the first part (start, not
+    inflected: compare whole words) of a longer German or Dutch word.
+
+    "Zahlungsfehlern" ends with the stem of "Fehler"; "Rückerstattungsantrag" starts with
+    the word "Rückerstattung"; "zurücksetzen" does not start with "zurücksenden".
+    """
+    hits = []
+    for cut in range(COMPOUND_REST, len(token_stem) - COMPOUND_MIN + 1):
+        head = token_stem[cut:]
+        for owner, term in index.single.get(head, ()):
+            hits.append((owner, term, head))
+    for cut in range(COMPOUND_MIN + 1, len(folded) - COMPOUND_REST + 1):
+        first = folded[:cut]
+        for owner, term in index.whole.get(first, ()):
+            hits.append((owner, term, first))
+    return hits
