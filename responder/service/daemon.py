@@ -58,6 +58,14 @@ def run(config: Config, once: bool = False) -> int:
         ledger = Ledger.in_state_dir(state_dir)
         service = Service(config, ledger)
         _install_signal_handlers(service)
+        log.debug(
+            "configuration from %s; imap %s (%s), smtp %s (%s); imapclient logs muted below INFO",
+            config.source,
+            config.imap.endpoint,
+            config.imap.auth,
+            config.smtp.endpoint,
+            config.smtp.auth,
+        )
         log.info(
             "responder starting: %s as %s, state in %s",
             config.imap.endpoint,
