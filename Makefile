@@ -26,7 +26,7 @@ install-python: $(STAMP)
 # into .venv when pyproject.toml changed or .venv is new).
 $(STAMP): pyproject.toml .ci/install-system-packages
 	@command -v dovecot >/dev/null && command -v postfix >/dev/null \
-		&& command -v systemd-analyze >/dev/null \
+		&& command -v systemd-analyze >/dev/null && command -v chromium >/dev/null \
 		&& $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null \
 		|| .ci/install-system-packages
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
