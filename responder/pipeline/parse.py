@@ -280,12 +280,14 @@ def _is_attachment(part: Message) -> bool:
 def _calendar_method(part: Message) -> str:
     method = str(part.get_param("method", "") or "")
     if not method:
-        found = re.search(r"^METHOD:(\S+)", _part_text(part)[:4096], re.MULTILINE | re.IGNORECASE)
+        found = re.search(r"^METHOD:(\S+)", part_text(part)[:4096], re.MULTILINE | re.IGNORECASE)
         method = found.group(1) if found else ""
     return method.upper()
 
 
-def _part_text(part: Message) -> str:
+def part_text(part: Message, limit: int = MAX_TEXT_CHARS) -> str:
+    """A leaf part's text, about `limit` characters at most; hostile transfer encodings and
+    unknown charsets give "" or replacement characters, never an exception."""
     try:
         payload = part.get_payload(decode=True)
     except Exception:
@@ -293,14 +295,14 @@ def _part_text(part: Message) -> str:
     if not isinstance(payload, bytes):
         return ""
     charset = part.get_content_charset() or "utf-8"
-    return _decode_bytes(payload[: MAX_TEXT_CHARS * 4], charset)
+    return _decode_bytes(payload[: limit * 4], charset)
 
 
 def _body_text(text_part: Message | None, html_part: Message | None) -> str:
     if text_part is not None:
-        text = _part_text(text_part)
+        text = part_text(text_part)
         if text.strip():
             return text[:MAX_TEXT_CHARS]
     if html_part is not None:
-        return html_to_text(_part_text(html_part))[:MAX_TEXT_CHARS]
+        return html_to_text(part_text(html_part))[:MAX_TEXT_CHARS]
     return ""

@@ -25,7 +25,7 @@ from responder.pipeline.guard.phrases import (
     sender_words,
     text_words,
 )
-from responder.pipeline.parse import MAX_PARTS, ParsedMessage
+from responder.pipeline.parse import MAX_PARTS, ParsedMessage, part_text
 from responder.pipeline.textnorm import fold
 
 BODY_CHARS = 3000  # notifications say what they are at the top
@@ -116,7 +116,7 @@ class Facts:
                     if isinstance(children, list):
                         stack.extend(c for c in reversed(children) if isinstance(c, Message))
             elif ctype == "text/plain":
-                texts.append(_decoded(part)[:BODY_CHARS])
+                texts.append(part_text(part, BODY_CHARS)[:BODY_CHARS])
         return tuple(texts)
 
     @functools.cached_property
@@ -190,18 +190,3 @@ class Facts:
                     if mailer in folded:
                         return Evidence("server-mailer", "headers", name, short(value))
         return None
-
-
-def _decoded(part: Message) -> str:
-    """A leaf part's text; hostile transfer encodings and charsets give "" or replacements."""
-    try:
-        payload = part.get_payload(decode=True)
-    except Exception:
-        return ""
-    if not isinstance(payload, bytes):
-        return ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload[: BODY_CHARS * 4].decode(charset, "replace")
-    except LookupError:
-        return payload[: BODY_CHARS * 4].decode("utf-8", "replace")
