@@ -40,6 +40,8 @@ _DSN_FIELDS = re.compile(
     r"(?:Action[ \t]*:[ \t]*(?:failed|delayed)|Status[ \t]*:[ \t]*[45]\.\d{1,3}\.\d{1,3})",
     re.IGNORECASE | re.MULTILINE,
 )
+_OPENING_LINES = 12  # blank lines and banners a notice may put above its first sentence
+_WORD = re.compile(r"\w\w", re.UNICODE)
 _ENCLOSED = ("message/rfc822", "message/global")  # a whole message inside this one
 QUOTED_PARTS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
 
@@ -131,9 +133,24 @@ class Facts:
                 return ctype
         return None
 
+    @functools.cached_property
+    def opening(self) -> str:
+        """The body's first line of words, banners and blank lines skipped (folded).
+
+        A notice opens with what it is ("Your message could not be delivered to",
+        "I am out of the office until"); a person opens with a greeting or their own
+        words, and quotes a notice further down if at all.
+        """
+        for line in self.body.splitlines()[:_OPENING_LINES]:
+            if _WORD.search(line):
+                return line.strip()
+        return ""
+
     def phrase(self, rule: str, phrases: Phrases, where: str) -> Found:
         if where == "subject":
             found = phrases.find(self.subject, self.subject_words)
+        elif where == "opening":
+            found = phrases.find(self.opening, text_words(self.opening))
         else:
             found = phrases.find(self.body, self.body_words)
         return (Evidence(rule, "content", where, found),) if found else ()

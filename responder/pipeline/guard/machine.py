@@ -139,6 +139,32 @@ def machine_body(facts: Facts, _: GuardContext) -> Found:
     return (*phrase, second[0]) if second else ()
 
 
+def machine_notice(facts: Facts, _: GuardContext) -> Found:
+    """A bounce or vacation subject, and a body that OPENS with the same kind of notice.
+
+    The one rule where content confirms content, and why it may: the two sit in different
+    places and the second is positional. A notice's first sentence is the system (or the
+    absent person) speaking: "Your message could not be delivered to", "I am out of the
+    office until". A person writing to support opens with a greeting or their own words,
+    and speaks of *their* parcel or *your* auto-reply, which these lists do not contain.
+    Both must be the same kind: a bounce subject with a bounce opening.
+    """
+    if facts.is_forward:
+        return ()
+    book = facts.book
+    for subject_phrases, opening_phrases in (
+        (book.bounce_subject, book.bounce_opening),
+        (book.autoreply_subject, book.autoreply_opening),
+    ):
+        subject = facts.phrase("machine-notice", subject_phrases, "subject")
+        if not subject:
+            continue
+        opening = facts.phrase("machine-notice", opening_phrases, "opening")
+        if opening:
+            return (*subject, *opening)
+    return ()
+
+
 def lone_signals(facts: Facts) -> Found:
     """For mail we answer: the content and weak signals that fired without refusing it."""
     book = facts.book

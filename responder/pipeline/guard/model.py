@@ -27,6 +27,8 @@ RULE_KINDS = (
     "detector+",
     "structure+content",
     "content+",
+    # A content subject confirmed by the body's first line: the position is the second signal.
+    "content+opening",
 )
 
 

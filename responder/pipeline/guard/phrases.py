@@ -63,8 +63,10 @@ def text_words(folded_text: str) -> frozenset[str]:
 class PhraseBook:
     bounce_subject: Phrases
     bounce_body: Phrases
+    bounce_opening: Phrases
     autoreply_subject: Phrases
     autoreply_body: Phrases
+    autoreply_opening: Phrases
     complaint_subject: Phrases
     complaint_body: Phrases
     display_names: frozenset[str]
@@ -107,8 +109,10 @@ def build_phrasebook(data: dict[str, Any], where: str = KEY) -> PhraseBook:
     return PhraseBook(
         bounce_subject=compile_phrases(strings("bounce", "subject")),
         bounce_body=compile_phrases(strings("bounce", "body")),
+        bounce_opening=compile_phrases(strings("bounce", "opening")),
         autoreply_subject=compile_phrases(strings("autoreply", "subject")),
         autoreply_body=compile_phrases(strings("autoreply", "body")),
+        autoreply_opening=compile_phrases(strings("autoreply", "opening")),
         complaint_subject=compile_phrases(strings("complaint", "subject")),
         complaint_body=compile_phrases(strings("complaint", "body")),
         display_names=frozenset(sender_words(n) for n in strings("senders", "display_names")),

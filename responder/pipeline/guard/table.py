@@ -113,6 +113,12 @@ RULES: tuple[Rule, ...] = (
         m.machine_subject,
     ),
     Rule(
+        "machine-notice",
+        "content+opening",
+        "a bounce or vacation subject, and a body that opens with the same kind of notice",
+        m.machine_notice,
+    ),
+    Rule(
         "machine-body",
         "content+",
         "a bounce or vacation phrase in the body, and a second machine signal",
