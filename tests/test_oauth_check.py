@@ -56,6 +56,22 @@ def test_check_reports_password_login(oauth_stack: Any, tmp_path: Path) -> None:
     assert f"as {SUPPORT} (password):" in _lines(result, "ok   IMAP")[0]
 
 
+def test_non_ascii_password_logs_in_to_imap_and_smtp(make_oauth_stack: Any, tmp_path: Path) -> None:
+    """IMAP LOGIN and smtplib's AUTH carry ASCII only; UTF-8 credentials go through SASL PLAIN
+    (this stack's Postfix authenticates through Dovecot, so both protocols are exercised)."""
+    password = "Grüße-ñandú-€42"
+    stack = make_oauth_stack(password=password)
+    smtp = {"RESPONDER_SMTP_USERNAME": SUPPORT, "RESPONDER_SMTP_PASSWORD": password}
+    result = _check(stack, tmp_path, **smtp)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"as {SUPPORT} (password):" in _lines(result, "ok   IMAP")[0]
+    assert f"as {SUPPORT} (password)" in _lines(result, "ok   SMTP")[0]
+    wrong = _check(stack, tmp_path, **smtp | {"RESPONDER_SMTP_PASSWORD": "Grüße-falsch"})
+    assert wrong.returncode == 1
+    (failure,) = _lines(wrong, "FAIL")
+    assert "SMTP" in failure and "login failed" in failure
+
+
 def test_server_without_the_mechanism(mailstack: Any, fake_idp: Any, tmp_path: Path) -> None:
     result = _check(mailstack, tmp_path, **oauth_env(fake_idp, tmp_path, "xoauth2"))
     assert result.returncode == 1

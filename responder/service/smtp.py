@@ -30,6 +30,7 @@ from responder.errors import (
     UncertainDelivery,
 )
 from responder.service.auth import ready_provider
+from responder.service.auth.password import smtp_password_login
 from responder.service.auth.sasl import smtp_login
 from responder.service.imaperrors import tls_context
 
@@ -97,7 +98,7 @@ class Sender:
                 if tokens is not None:
                     smtp_login(session, tokens, self.endpoint)
                 elif server.username:
-                    session.login(server.username, server.password)
+                    smtp_password_login(session, server.username, server.password, self.endpoint)
             except BaseException:
                 session.close()
                 raise

@@ -12,6 +12,8 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from responder.service.auth.password import imap_password_login
+
 _SIEVE_NAME = "mailstack"
 
 
@@ -42,7 +44,7 @@ class MailboxClients:
         """A logged-in plain IMAP client (ssl=False) on imap_port. Caller logs out."""
         client = IMAPClient(self.host, port=self.imap_port, ssl=False, timeout=10)
         try:
-            client.login(self._address(user), self.password)
+            imap_password_login(client, self._address(user), self.password, "mailstack")
         except BaseException:
             client.shutdown()
             raise

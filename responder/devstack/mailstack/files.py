@@ -112,12 +112,12 @@ def _write(path: Path, text: str, mode: int) -> None:
     Why the mtime: Postfix re-reads main.cf in 300 ms steps until the file is at least a second
     old (guarding against half-edited files), which made every start ~2 s slower."""
     try:
-        if path.read_text() == text:
+        if path.read_text(encoding="utf-8") == text:
             return
     except OSError:
         pass
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
+    tmp.write_text(text, encoding="utf-8")
     tmp.chmod(mode)
     past = time.time() - 10
     os.utime(tmp, (past, past))

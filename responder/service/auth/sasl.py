@@ -17,6 +17,7 @@ from imapclient import exceptions as imap_errors
 
 from responder.config import ServerConfig
 from responder.errors import PermanentError
+from responder.service.auth.password import imap_password_login
 from responder.service.auth.tokens import TokenProvider
 
 MECHANISMS = {"xoauth2": "XOAUTH2", "oauthbearer": "OAUTHBEARER"}
@@ -40,7 +41,7 @@ def imap_login(
 ) -> None:
     """LOGIN with the password, or AUTHENTICATE with the account's token (one fresh retry)."""
     if provider is None:
-        client.login(server.username, server.password)
+        imap_password_login(client, server.username, server.password, endpoint)
         return
     mechanism = MECHANISMS[provider.mechanism]
     offered = client.capabilities()
