@@ -43,6 +43,9 @@ SETS = {
     "held-out round 6": [HELD_OUT / "round6"],
     # The target (recall >= 0.85, FP rate <= 5 %) is per language over both rounds.
     "held-out rounds 5+6 (the target)": [HELD_OUT / "round5", HELD_OUT / "round6"],
+    # Rounds 7 and 8 were written blind (without the cue lists, the linter or earlier
+    # rounds) by a separate session, after the two-signal linter, and never tune it.
+    "held-out rounds 7+8 (written blind)": [HELD_OUT / "round7", HELD_OUT / "round8"],
 }
 TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
 
