@@ -218,3 +218,21 @@ def test_a_follow_up_note_repeats_the_open_promise_and_makes_no_new_one(tmp_path
     keeper = PromiseKeeper(config, ledger, ("billing",), clock=lambda: MADE + 3600)
     keeper.record_ack(decision)
     assert len(PromiseBook(ledger.db).all()) == 1
+
+
+def test_promise_queue_names_are_checked_against_the_routing_queues() -> None:
+    """A misspelt [promises.queues] name would silently keep the default window."""
+    from responder import config as config_module
+    from responder.errors import ConfigError
+    from responder.pipeline.decide import Pipeline
+
+    base = config_module.load(None, environ={})
+    known = dataclasses.replace(
+        base, promises=dataclasses.replace(base.promises, queues={"billing": {"window": "2h"}})
+    )
+    assert Pipeline(known).router.queues  # a routing queue, and "priority", are accepted
+    misspelt = dataclasses.replace(
+        base, promises=dataclasses.replace(base.promises, queues={"biling": {"window": "2h"}})
+    )
+    with pytest.raises(ConfigError, match=r"promises\.queues\.biling.*no such queue"):
+        Pipeline(misspelt)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from responder.config import Config
+from responder.errors import ConfigError
 from responder.pipeline import language
 from responder.pipeline.authres import forged_sender
 from responder.pipeline.deadline import Deadlines, localized_deadline
@@ -101,6 +102,16 @@ class Decision:
         return self.routing.as_json() | decided
 
 
+def _check_promise_queues(config: Config, queues: tuple[str, ...]) -> None:
+    """A [promises.queues] name no rule routes to would silently keep the default window."""
+    for name in config.promises.queues:
+        if name != "priority" and name not in queues:
+            raise ConfigError(
+                f"promises.queues.{name}",
+                f"no such queue in the routing rules (queues: {', '.join(queues)}, or priority)",
+            )
+
+
 class Pipeline:
     """Holds what is costly to build once (router, templates, detector) for many decisions."""
 
@@ -113,6 +124,7 @@ class Pipeline:
         self.config = config
         self.clock = clock  # injected, so deadlines can be tested on any Friday afternoon
         self.router = router or load_router(config.routing.rules)
+        _check_promise_queues(config, self.router.queues)
         self.templates = TemplateSet(Path(config.reply.templates), config.reply.default_language)
         self.guard_context = GuardContext(
             config.mailbox.own_addresses, load_phrasebook(config.guard.phrases)
