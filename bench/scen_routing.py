@@ -121,14 +121,15 @@ def scenario(run: Run) -> Section:
     base = config.load(None, environ={})
     pipeline = Pipeline(base)
     rules = tomllib.loads(Path(base.routing.rules).read_text(encoding="utf-8"))
-    sets = {name: facts_of(load(name), pipeline) for name in ("eval", "holdout", "tuning")}
+    sets = {name: facts_of(load(name), pipeline) for name in ("eval", "holdout", "fresh", "tuning")}
     s = Section(
         key="routing",
         title="6. Routing: accuracy on labelled mail (shipped rules, no learned model)",
         notes=[
             "eval: 307 messages written before the scoring rules, but the rules' vocabulary was "
             "chosen after reading them (optimistic); holdout: 120 written after the rules were "
-            "frozen (the honest figure); tuning: 40 the rules may be tuned on",
+            "frozen; fresh: 360 written blind by a separate session, never used to tune (the "
+            "issue's evaluation set, the targets below); tuning: the rules may be tuned on",
         ],
         columns=["set", "n", "overall", *QUEUES],
     )
@@ -145,7 +146,7 @@ def scenario(run: Run) -> Section:
         )
         s.data[name] = {"overall": overall, "per_queue": per_queue}
         tables[name] = confusion_table(pairs, "true \\ routed")
-    for name in ("eval", "holdout"):
+    for name in ("fresh", "holdout"):
         s.notes += [
             "",
             f"confusion, {name} (rows: true queue, columns: where the rules put it):",
@@ -154,10 +155,10 @@ def scenario(run: Run) -> Section:
     s.notes += ["", "stemmer choice (same rules; accuracy per set; cost of one new word):"]
     comparison = stemmer_comparison(rules, sets)
     s.notes += ["  " + line for line in _lines(["backend", *sets, "per word"], comparison)]
-    cost = routing_cost(pipeline.router, sets["eval"] + sets["holdout"])
+    cost = routing_cost(pipeline.router, sets["eval"] + sets["holdout"] + sets["fresh"])
     s.notes += [
         "",
-        f"routing cost with a model of 427 examples loaded: {cost:.0f} µs per message (best of 5 rounds)",
+        f"routing cost with a model of {sum(len(sets[n]) for n in ('eval', 'holdout', 'fresh'))} examples loaded: {cost:.0f} µs per message (best of 5 rounds)",
     ]
     curve = learning_curve(pipeline, seed=run.seed)
     s.notes += ["", *curve.lines()]
@@ -166,11 +167,11 @@ def scenario(run: Run) -> Section:
     s.data["route_us"] = cost
     picture = plot_curve(curve, FIGURE)
     s.notes.append(f"learning curve plotted: {picture}")
-    eval_overall = s.data["eval"]["overall"]
-    worst = min(s.data["eval"]["per_queue"].values())
+    fresh_overall = s.data["fresh"]["overall"]
+    worst = min(s.data["fresh"]["per_queue"].values())
     s.targets = [
-        Target("eval accuracy overall", ">= 85 %", f"{eval_overall:.1%}", eval_overall >= 0.85),
-        Target("eval accuracy, worst queue", ">= 75 %", f"{worst:.1%}", worst >= 0.75),
+        Target("fresh accuracy overall", ">= 85 %", f"{fresh_overall:.1%}", fresh_overall >= 0.85),
+        Target("fresh accuracy, worst queue", ">= 75 %", f"{worst:.1%}", worst >= 0.75),
         Target("routing cost, model loaded", "< 1 ms", f"{cost:.0f} µs", cost < 1000),
     ]
     return s
