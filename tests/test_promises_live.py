@@ -381,3 +381,55 @@ def test_a_step_that_fell_due_while_closed_waits_for_the_opening(
             assert b"$PromiseWarn" in client.get_flags([uid])[uid]
     finally:
         desk.close()
+
+
+def test_a_reply_after_a_crash_before_the_watchers_first_commit_is_still_seen(
+    stack: MailStack, tmp_path: Path
+) -> None:
+    """The baseline reports nothing, so it is stored at once: a crash right after the first
+    ack must not let the restarted watcher take a new baseline past the agent's reply."""
+    first = Desk(stack, tmp_path, FRIDAY)  # its first pass takes the watcher's baseline
+    raw = complaint(first)
+    first.service.mailbox.close()  # killed: no orderly close, nothing committed by it
+    first.service.senders.close()
+    first.ledger.close()
+
+    append(stack, "Sent", agent_reply(raw))
+    second = Desk(stack, tmp_path, FRIDAY + 1800)
+    try:
+        assert [p.state for p in second.promises()] == ["kept"]
+    finally:
+        second.close()
+
+
+def test_the_service_takes_the_watchers_baseline_before_its_first_ack(
+    stack: MailStack, tmp_path: Path
+) -> None:
+    """The loop's first pass looks at the folders before it drains the INBOX, so even a
+    reply that lands a moment after the first ack is after the baseline."""
+    from promisekit import Clock, load_config
+
+    from responder.pipeline.decide import Pipeline
+    from responder.service.loop import Service
+
+    stack.deliver(
+        SUPPORT,
+        complaint_mail := customer_mail(
+            f"Anna <{CUSTOMER}>", SUPPORT, "Charged twice", "Hello, I was charged twice. Refund it."
+        ),
+        CUSTOMER,
+    )
+    config = load_config(stack, tmp_path)
+    ledger = Ledger.in_state_dir(config.state_dir())
+    service = Service(config, ledger, Pipeline(config, clock=Clock(FRIDAY)))
+    try:
+        service.run(once=True)
+        with stack.imap(SUPPORT) as client:
+            client.select_folder("Sent", readonly=True)
+            (ack_uid,) = client.search(["HEADER", "In-Reply-To", message_id(complaint_mail)])
+        (sent_uidnext,) = ledger.db.execute(
+            "SELECT uidnext FROM watch_state WHERE folder = 'Sent'"
+        ).fetchone()
+        assert sent_uidnext <= ack_uid  # the baseline was taken before our ack reached Sent
+    finally:
+        ledger.close()

@@ -83,6 +83,8 @@ class Service:
         while not self.stop_requested.is_set():
             try:
                 self.connect()
+                if not ready:  # the watcher's first look comes before the first ack, so an
+                    self.promises.tick()  # agent's reply to it can never land before its baseline
                 self.drain()
                 if not self.stop_requested.is_set():
                     self.outbox.flush_pending()

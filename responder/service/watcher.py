@@ -11,7 +11,8 @@ cheap on a mailbox of any size, about once a minute:
   without it, the UIDs from the last UIDNEXT on, plus a FLAGS sweep every `sweep_interval`.
 
 The first look at a folder records a baseline and reports nothing, so a restart never replays
-history; a folder that did not exist at an earlier look is new, and all of it is reported. The state of a poll is written to the ledger's `watch_state` table only when the
+history (the baseline is stored at once: the service takes it before its first acknowledgment,
+and a crash must not move it past a reply); a folder that did not exist at an earlier look is new, and all of it is reported. The state of a poll is written to the ledger's `watch_state` table only when the
 *next* poll starts: if the process dies while consumers handle what was reported, the same
 changes are reported again after the restart (consumers are idempotent), never lost.
 """
@@ -145,11 +146,17 @@ class FolderWatcher:
             # CONDSTORE session opens a folder, and STATUS alone would then be out of date.
             info = client.select_folder(folder, readonly=True)
             modseq = int(info.get(b"HIGHESTMODSEQ", current.highestmodseq))
-            self._uncommitted[folder] = _State(
+            baseline = _State(
                 current.uidvalidity, int(info.get(b"UIDNEXT", current.uidnext)), modseq, now
             )
             if before is None and backfill and current.uidnext > 1:
+                self._uncommitted[folder] = baseline
                 return self._fetch(client, folder, "1:*", None, 1)
+            # A baseline reports nothing, so nobody has anything to handle: keep it at once.
+            # Left to the next poll, a crash before then would take a new baseline after
+            # restart, and an agent's reply that landed in between would never be seen.
+            self._uncommitted.pop(folder, None)
+            self._write({folder: baseline})
             return []
         sweep = not condstore and now - before.swept_at >= SWEEP_INTERVAL
         unchanged = current.uidnext == before.uidnext and (
@@ -212,6 +219,10 @@ class FolderWatcher:
         """What the previous poll reported has been handled: remember where it left off."""
         if not self._uncommitted:
             return
+        self._write(self._uncommitted)
+        self._uncommitted.clear()
+
+    def _write(self, states: dict[str, _State]) -> None:
         self.db.executemany(
             "INSERT INTO watch_state (folder, uidvalidity, uidnext, highestmodseq, swept_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (folder) DO UPDATE SET"
@@ -219,10 +230,9 @@ class FolderWatcher:
             " highestmodseq = excluded.highestmodseq, swept_at = excluded.swept_at",
             [
                 (f, s.uidvalidity, s.uidnext, s.highestmodseq, s.swept_at)
-                for f, s in self._uncommitted.items()
+                for f, s in states.items()
             ],
         )
-        self._uncommitted.clear()
 
     def close(self) -> None:
         """Commit the last poll's state (its consumers have run) before the service stops."""
