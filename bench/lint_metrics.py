@@ -46,6 +46,9 @@ SETS = {
     # Rounds 7 and 8 were written blind (without the cue lists, the linter or earlier
     # rounds) by a separate session, after the two-signal linter, and never tune it.
     "held-out rounds 7+8 (written blind)": [HELD_OUT / "round7", HELD_OUT / "round8"],
+    # Rounds 9 and 10 were written blind too, one trade per file, while the linter was being
+    # generalised (by people who never saw them): the target is measured on them.
+    "held-out rounds 9+10 (written blind, the target)": [HELD_OUT / "round9", HELD_OUT / "round10"],
 }
 TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
 
