@@ -433,3 +433,57 @@ def test_the_service_takes_the_watchers_baseline_before_its_first_ack(
         assert sent_uidnext <= ack_uid  # the baseline was taken before our ack reached Sent
     finally:
         ledger.close()
+
+
+def test_down_through_the_deadline_the_breach_is_recorded_and_one_late_update_sent(
+    desk: Desk, stack: MailStack
+) -> None:
+    """Down from Friday until Monday evening (closed), back Tuesday: the breach is recorded at
+    once, the customer's honest update waits for the opening and says the promise was not kept."""
+    raw = complaint(desk)
+    monday_evening = berlin(2026, 3, 30, 19, 0)
+    desk.at(monday_evening)
+    settle()
+    (promise,) = desk.promises()
+    assert promise.state == "broken" and promise.broken_at == monday_evening
+    assert customer_mail_count(stack) == 1  # closed: nobody to take it over, no update yet
+    tuesday = berlin(2026, 3, 31, 9, 0)
+    for _ in range(3):
+        desk.at(tuesday)
+    settle()
+    original, update = desk.promises()
+    assert original.state == "broken" and original.updated_at == tuesday
+    assert update.is_update and update.supersedes == original.id
+    ack, late = mailbox(stack, CUSTOMER)
+    body = late.get_content()
+    assert late["In-Reply-To"] == message_id(raw)
+    assert "did not keep that promise" in body and "are not going to keep" not in body
+    assert "Maria Keller" in body and "Monday, March 30, 11:00 CEST" in body
+    assert "Tuesday, March 31, 14:00 CEST" in body  # 09:00 + 4 business hours, lunch skipped
+    desk.at(tuesday + 3600)
+    assert customer_mail_count(stack) == 2  # exactly one update, however often it runs
+
+
+def test_no_late_update_when_an_agent_answered_while_we_were_down(
+    desk: Desk, stack: MailStack
+) -> None:
+    raw = complaint(desk)
+    append(stack, "Sent", agent_reply(raw))  # the agent answers on Friday; we are down
+    desk.at(berlin(2026, 3, 31, 9, 0))
+    settle()
+    (promise,) = desk.promises()
+    assert promise.state == "kept" and promise.updated_at is None
+    assert customer_mail_count(stack) == 1
+
+
+def test_an_answer_after_the_breach_but_before_the_late_update_stops_it(
+    desk: Desk, stack: MailStack
+) -> None:
+    raw = complaint(desk)
+    desk.at(berlin(2026, 3, 30, 19, 0))  # back on Monday evening: breach recorded, closed
+    append(stack, "Sent", agent_reply(raw))  # an agent answers first thing on Tuesday
+    desk.at(berlin(2026, 3, 31, 9, 0))
+    settle()
+    (promise,) = desk.promises()
+    assert promise.state == "broken" and promise.updated_at == berlin(2026, 3, 31, 9, 0)
+    assert customer_mail_count(stack) == 1  # the breach stands; no late update after an answer

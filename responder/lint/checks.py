@@ -198,6 +198,9 @@ class LinterBase:
                     return
                 text = html_text(out) if is_html else out
                 self.read_rendered(name, text, book)
+                if kind == "update":  # the late branch is read too: customers get it after downtime
+                    late = template.render(**(values.variables | {"late": True}))
+                    self.read_rendered(name, html_text(late) if is_html else late, book)
                 if kind == "subject":
                     self.subject(name, out, full)
                 elif priority == (kind == "priority"):

@@ -91,7 +91,7 @@ def sample(
         language=language,
         organization=SAMPLE_ORGANIZATION,
         support_address=SAMPLE_SUPPORT,
-        extra={"senior": SAMPLE_SENIOR, "previous_respond_by": deadline},
+        extra={"senior": SAMPLE_SENIOR, "previous_respond_by": deadline, "late": False},
     )
     return Sample(context.variables(), full, (promise, deadline))
 

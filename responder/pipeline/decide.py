@@ -242,7 +242,7 @@ class Pipeline:
             organization=self.config.mailbox.organization,
             support_address=self.config.mailbox.address,
             # The update's variables, defined here too: the linter allows them in every template.
-            extra={"senior": policy.senior, "previous_respond_by": deadline},
+            extra={"senior": policy.senior, "previous_respond_by": deadline, "late": False},
         )
         mailbox = self.config.mailbox
         reply = render_reply(

@@ -68,8 +68,9 @@ class Reply:
 
 # Only in the honest update before a promise is missed (templates/<lang>/update.txt.j2), passed
 # through ReplyContext.extra: the named senior person who has the case now, and the deadline
-# that will not be kept. `respond_by` is then the new deadline.
-UPDATE_VARIABLES = ("senior", "previous_respond_by")
+# that will not be kept (`late`: that has already passed, the service was down through the
+# update step). `respond_by` is then the new deadline.
+UPDATE_VARIABLES = ("senior", "previous_respond_by", "late")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Per promise, with W its window in business time (see promises.py for the states)
   warn_at × W    flag the customer's message \\Flagged + $PromiseWarn (removed again when kept)
   notify_at × W  a short, threaded note to the supervisor (also for answered-unverified)
   update_at × W  one honest update to the customer, a new promise (never twice per conversation)
-  W              the deadline: record a breach
+  W              the deadline: record a breach; if the update never went out (the service
+                 was down through that step), send it now, saying the promise was not kept
 
 Every step is gated by a conditional UPDATE of its `*_at` column, so it happens once however
 often `tick` runs; mail is recorded with its Message-ID before it is sent (promise_mail), so a
@@ -172,9 +173,9 @@ class PromiseKeeper:
         self._observe(self._poll(False), now)
         if not self.enabled:
             return
-        if any(self._due(p, now) for p in self.book.active()):
+        if any(self._due(p, now) for p in self.book.active() + self.book.late_owed()):
             self._observe(self._poll(True), now)  # re-check just before acting
-            for promise in self.book.active():
+            for promise in self.book.active() + self.book.late_owed():
                 if self._due(promise, now):
                     self._act(promise, now)
         self.flush(now)
@@ -204,6 +205,7 @@ class PromiseKeeper:
             (p.notify_due, p.notified_at, bool(self.config.promises.supervisor)),
             (p.update_due, p.updated_at, p.state == "open" and not p.is_update),
             (p.due_at, p.broken_at, p.state == "open"),
+            (p.due_at, p.updated_at, p.late_update_owed),
         ]
         return any(
             due is not None and now >= due and done is None and ok for due, done, ok in steps
@@ -219,9 +221,13 @@ class PromiseKeeper:
                     log.warning(
                         "promise %d to %s broken (due %s)", p.id, p.customer, _iso(p.due_at)
                     )
-            return
+            p = self.book.get(p.id) or p
+            if not p.late_update_owed:
+                return
         if not (policy.after_hours or calendar.is_open(_moment(now))):
             return  # nobody is there: a reminder at midnight helps no one
+        if p.late_update_owed:  # down through the update step: the customer still hears
+            self._update(p, now, policy.senior, late=True)  # from us, honestly and late
         if (
             p.state == "open"
             and p.warn_due is not None
@@ -272,7 +278,7 @@ class PromiseKeeper:
                     now,
                 )
 
-    def _update(self, p: Promise, now: float, senior: str) -> None:
+    def _update(self, p: Promise, now: float, senior: str, late: bool = False) -> None:
         if not senior:
             log.warning("promise %d: no promises.senior configured, so no customer update", p.id)
             with self.ledger.transaction():
@@ -282,7 +288,7 @@ class PromiseKeeper:
         setting = self.config.promises.update_window
         window = parse_duration(setting) if setting else timedelta(seconds=p.window)
         new_due = calendar.add(_moment(max(p.due_at, now)), window)
-        reply = self.mail.update(p, new_due, window, senior, calendar.spec.timezone, now)
+        reply = self.mail.update(p, new_due, window, senior, calendar.spec.timezone, now, late)
         message_id = reply.headers["Message-ID"]
         with self.ledger.transaction():
             if not self.book.take_step(p.id, "updated", now):

@@ -99,6 +99,9 @@ class Recorder:
                     if self.book.settle(promise.id, "kept", why, now):
                         log.info("promise %d (%s) kept: %s", promise.id, conversation, why)
                         kept.append(promise.id)
+                for promise in self.book.late_owed(conversation):  # answered, if too late:
+                    if self.book.take_step(promise.id, "updated", now):  # no late update then
+                        log.info("promise %d answered after its deadline: %s", promise.id, why)
             if "\\Answered" in seen.flags and seen.message_id:
                 for promise in self.book.by_message_id(seen.message_id):
                     if self.book.settle(promise.id, "answered-unverified", "\\Answered flag", now):
@@ -116,7 +119,8 @@ class Recorder:
         conversation = self._conversation(header)
         if conversation is None:
             return None
-        customers = {p.customer.lower() for p in self.book.active_in(conversation)}
+        promises = self.book.active_in(conversation) + self.book.late_owed(conversation)
+        customers = {p.customer.lower() for p in promises}
         if not customers & header.recipients:
             return None  # an internal forward or a note to a colleague
         if folder in self.sent_folders:

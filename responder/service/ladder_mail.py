@@ -52,8 +52,12 @@ class LadderMail:
         senior: str,
         zone: str,
         now: float,
+        late: bool = False,
     ) -> Reply:
-        """The customer's honest update, in their language, threaded under their message."""
+        """The customer's honest update, in their language, threaded under their message.
+
+        `late`: the old deadline has passed already (the service was down through the update
+        step), so the text says the promise was not kept rather than that it will not be."""
         language = self.templates.reply_language(promise.language)
         moment = _moment(now)
         mailbox = self.config.mailbox
@@ -72,6 +76,7 @@ class LadderMail:
             support_address=mailbox.address,
             extra={
                 "senior": senior,
+                "late": late,
                 "previous_respond_by": localized_deadline(
                     _moment(promise.due_at), language, zone, moment
                 ),

@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS promise_mail (      -- ladder mail, recorded before i
 );
 """
 ACTIVE = ("open", "answered-unverified")
+# Broken with no update sent: the service was down through the update step (see escalation).
+LATE_OWED = "state = 'broken' AND is_update = 0 AND update_due IS NOT NULL AND updated_at IS NULL"
 STEPS = ("warned", "notified", "updated", "broken")
 _COLUMNS = (
     "id, message_key, message_id, conversation, queue, priority, language, customer, customer_name, subject,"
@@ -110,6 +112,16 @@ class Promise:
     evidence: str | None
     folder: str | None
     uid: int | None
+
+    @property
+    def late_update_owed(self) -> bool:
+        """Broken with no update sent: the service was down through the update step."""
+        return (
+            self.state == "broken"
+            and not self.is_update
+            and self.update_due is not None
+            and (self.updated_at is None)
+        )
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,11 @@ class PromiseBook:
             f"SELECT {_COLUMNS} FROM promises WHERE {where} ORDER BY due_at", params
         ).fetchall()
         return [_promise(row) for row in rows]
+
+    def late_owed(self, conversation: str | None = None) -> list[Promise]:
+        if conversation is None:
+            return self.all(LATE_OWED)
+        return self.all(f"conversation = ? AND {LATE_OWED}", (conversation,))
 
     def active_in(self, conversation: str) -> list[Promise]:
         return self.all("conversation = ? AND state IN (?, ?)", (conversation, *ACTIVE))

@@ -228,10 +228,7 @@ class FolderWatcher:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (folder) DO UPDATE SET"
             " uidvalidity = excluded.uidvalidity, uidnext = excluded.uidnext,"
             " highestmodseq = excluded.highestmodseq, swept_at = excluded.swept_at",
-            [
-                (f, s.uidvalidity, s.uidnext, s.highestmodseq, s.swept_at)
-                for f, s in states.items()
-            ],
+            [(f, s.uidvalidity, s.uidnext, s.highestmodseq, s.swept_at) for f, s in states.items()],
         )
 
     def close(self) -> None:
