@@ -143,3 +143,13 @@ def test_a_new_language_subject_alone_is_content_only(pipeline: Pipeline) -> Non
     decision = pipeline.decide(_mail(PERSON).replace(b"Re: Test", "自动答复: 订单".encode()))
     assert decision.auto_reply, decision.evidence
     assert {e.rule for e in decision.evidence} == {"content-only"}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["file"] for row in ROWS])
+def test_refused_behind_a_forwarder_too(pipeline: Pipeline, row: dict[str, Any]) -> None:
+    """A help desk fed through a forwarder sees the forwarder's envelope (SRS), not <>."""
+    raw = (MACHINE / row["file"]).read_bytes()
+    raw = re.sub(rb"^Return-Path:.*\r?\n", b"", raw, flags=re.MULTILINE | re.IGNORECASE)
+    raw = b"Return-Path: <SRS0=ab12=CD=example.org=fwd@forwarder.example.net>\n" + raw
+    decision = pipeline.decide(raw)
+    assert not decision.auto_reply, (row["file"], decision.evidence)
