@@ -153,3 +153,15 @@ def test_refused_behind_a_forwarder_too(pipeline: Pipeline, row: dict[str, Any])
     raw = b"Return-Path: <SRS0=ab12=CD=example.org=fwd@forwarder.example.net>\n" + raw
     decision = pipeline.decide(raw)
     assert not decision.auto_reply, (row["file"], decision.evidence)
+
+
+def test_an_unsplittable_multipart_is_still_read(pipeline: Pipeline) -> None:
+    """Apache James writes `boundary=` on an unfolded line: parse finds no text part, the
+    guard reads the raw part. A person sending it is answered, with the phrase as evidence."""
+    raw = (MACHINE / "sisimai_ho/email-apachejames-01.eml").read_text("utf-8")
+    twin = re.sub(r"^From: .*$", PERSON, raw, count=1, flags=re.MULTILINE)
+    decision = pipeline.decide(twin.encode("utf-8"))
+    assert decision.auto_reply
+    assert ("content-only", "body", "no such user") in {
+        (e.rule, e.where, e.matched) for e in decision.evidence
+    }
