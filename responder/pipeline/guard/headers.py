@@ -24,6 +24,9 @@ _AUTOREPLY_HEADERS = (
 _SUPPRESS_VALUES = {"all", "oof", "autoreply", "dr", "rn", "nrn"}
 _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 SYSTEM_LOCALPARTS = {"mailer-daemon", "postmaster", "abuse", "listserv", "majordomo"}
+# Gateways write the same system names with other separators: post_master@, Mailer.Daemon@.
+_LOCAL_SEPARATORS = re.compile(r"[-._]")
+_SYSTEM_CANONICAL = {_LOCAL_SEPARATORS.sub("", name) for name in SYSTEM_LOCALPARTS}
 _NOREPLY = re.compile(r"no[-_.]?reply|do[-_.]?not[-_.]?reply", re.IGNORECASE)
 
 
@@ -138,9 +141,14 @@ def _local_parts(facts: Facts) -> list[str]:
     return [a.address.rpartition("@")[0].lower() for a in facts.message.reply_target]
 
 
+def is_system_local_part(local: str) -> bool:
+    """mailer-daemon, postmaster and kin, whatever the separators (post_master, mailer.daemon)."""
+    return _LOCAL_SEPARATORS.sub("", local.lower()) in _SYSTEM_CANONICAL
+
+
 def system_sender(facts: Facts, _: GuardContext) -> Found:
     for local in _local_parts(facts):
-        if local in SYSTEM_LOCALPARTS or local.endswith("-request") or local.startswith("owner-"):
+        if is_system_local_part(local) or local.endswith("-request") or local.startswith("owner-"):
             return _ev("system-sender", "sender", "from", local)
     return ()
 

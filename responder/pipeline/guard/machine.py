@@ -15,7 +15,8 @@ from responder.pipeline.guard.phrases import sender_words
 from responder.pipeline.textnorm import fold
 
 _NDR_HEADERS = ("x-failed-recipients", "x-ms-exchange-message-is-ndr")
-_SYSTEM_ENVELOPE = {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster"}
+_SYSTEM_ENVELOPE = {"mailerdaemon", "maildaemon", "postmaster"}  # separators removed
+_SEPARATORS = re.compile(r"[-._]")  # post_master@, Mailer.Daemon@: gateways vary the spelling
 _COMMENT = re.compile(r"\([^()]*\)")
 _ENVELOPE = re.compile(r"<\s*([^<>\s]*)\s*>|([^<>\s]+)")
 
@@ -42,6 +43,23 @@ def ndr_header(facts: Facts, _: GuardContext) -> Found:
     return ()
 
 
+def is_system_envelope(local: str) -> bool:
+    """MAILER-DAEMON, postmaster and kin as envelope sender, whatever the separators."""
+    return _SEPARATORS.sub("", local.lower()) in _SYSTEM_ENVELOPE
+
+
+def robot_header(facts: Facts, _: GuardContext) -> Found:
+    """A header only mailing-list managers and challenge-response robots write (data file)."""
+    names = facts.book.robot_headers
+    if not names.exact and not names.prefixes:
+        return ()
+    for name in facts.message.headers:
+        if name in names.exact or name.startswith(names.prefixes):
+            value = facts.message.headers[name][0] or "(present)"
+            return (Evidence("robot-header", "headers", name, short(value)),)
+    return ()
+
+
 def system_return_path(facts: Facts, _: GuardContext) -> Found:
     """The envelope sender is a mail system: `< >`, `<> (comment)`, empty, MAILER-DAEMON@..."""
     for value in facts.message.headers.get("return-path", []):
@@ -49,7 +67,7 @@ def system_return_path(facts: Facts, _: GuardContext) -> Found:
         match = _ENVELOPE.search(bare)
         address = (match.group(1) or match.group(2) or "") if match else ""
         local = address.rpartition("@")[0] if "@" in address else address
-        if not address or local.lower() in _SYSTEM_ENVELOPE:
+        if not address or is_system_envelope(local):
             return (
                 Evidence("system-return-path", "sender", "return-path", short(value) or "(empty)"),
             )

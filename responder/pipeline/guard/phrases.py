@@ -60,6 +60,22 @@ def text_words(folded_text: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class HeaderNames:
+    """Header names (lower case) matched exactly, or by prefix where the file says `name*`."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+
+def header_names(names: list[str]) -> HeaderNames:
+    cleaned = [n.strip().lower() for n in names if n.strip()]
+    return HeaderNames(
+        frozenset(n for n in cleaned if not n.endswith("*")),
+        tuple(n.rstrip("*") for n in cleaned if n.endswith("*")),
+    )
+
+
+@dataclass(frozen=True)
 class PhraseBook:
     bounce_subject: Phrases
     bounce_body: Phrases
@@ -73,6 +89,7 @@ class PhraseBook:
     local_parts: frozenset[str]
     sender_tokens: Phrases
     mailers: tuple[str, ...]
+    robot_headers: HeaderNames = HeaderNames(frozenset(), ())
 
 
 def compile_phrases(terms: list[str]) -> Phrases:
@@ -119,6 +136,7 @@ def build_phrasebook(data: dict[str, Any], where: str = KEY) -> PhraseBook:
         local_parts=frozenset(fold(n.strip()) for n in strings("senders", "local_parts")),
         sender_tokens=compile_phrases([sender_words(t) for t in strings("senders", "tokens")]),
         mailers=tuple(fold(m) for m in strings("senders", "mailers") if m.strip()),
+        robot_headers=header_names(strings("headers", "robot")),
     )
 
 

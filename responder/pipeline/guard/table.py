@@ -77,6 +77,12 @@ RULES: tuple[Rule, ...] = (
     Rule("any-report", "structure", "a multipart/report of any report-type, or none", m.any_report),
     Rule("ndr-header", "headers", "a header only non-delivery reports carry", m.ndr_header),
     Rule(
+        "robot-header",
+        "headers",
+        "a header only list managers and challenge-response robots write",
+        m.robot_header,
+    ),
+    Rule(
         "system-return-path",
         "sender",
         "envelope sender MAILER-DAEMON/postmaster, or a null path written oddly",
