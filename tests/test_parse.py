@@ -2,6 +2,7 @@
 
 import base64
 import time
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,19 @@ def test_threading_headers() -> None:
     assert message.message_id == "<m3@x>"
     assert message.in_reply_to == ("<m2@x>",)
     assert message.references == ("<m1@x>", "<m2@x>")
+
+
+def test_multipart_with_an_unfolded_boundary_line_is_split_by_its_delimiters() -> None:
+    """`boundary=` on a line of its own: the stdlib keeps the body as one string; the
+    customer's text (8-bit, as received) must still be found."""
+    raw = (Path(__file__).parent / "fixtures/route/pt_orders_unfolded_boundary.eml").read_bytes()
+    message = parse(raw)
+    assert "boundary-recovered" in message.defects
+    assert message.new_text.startswith("Olá, a minha encomenda 5512 chegou partida.")
+    assert message.content_types[-2:] == ("text/plain", "text/html")
+
+
+def test_a_multipart_without_delimiter_lines_is_left_alone() -> None:
+    raw = b"From: a@example.org\r\nContent-Type: multipart/mixed\r\n\r\njust text, no parts\r\n"
+    message = parse(raw)
+    assert "boundary-recovered" not in message.defects

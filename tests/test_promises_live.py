@@ -455,6 +455,7 @@ def test_down_through_the_deadline_the_breach_is_recorded_and_one_late_update_se
     assert original.state == "broken" and original.updated_at == tuesday
     assert update.is_update and update.supersedes == original.id
     ack, late = mailbox(stack, CUSTOMER)
+    assert ack["Auto-Submitted"] == "auto-replied" and late["Auto-Submitted"] == "auto-generated"
     body = late.get_content()
     assert late["In-Reply-To"] == message_id(raw)
     assert "did not keep that promise" in body and "are not going to keep" not in body

@@ -259,6 +259,12 @@ def _walk(root: Message) -> _Walk:
                     (child, depth + 1) for child in reversed(children) if isinstance(child, Message)
                 )
             continue
+        if part.get_content_maintype() == "multipart":  # a multipart the stdlib left unsplit
+            recovered = _recover_multipart(part)
+            if recovered is not None:
+                result.defects.append("boundary-recovered")
+                stack.append((recovered, depth + 1))
+            continue
         if _is_attachment(part):
             continue
         if ctype == "text/plain" and result.text_part is None:
@@ -270,6 +276,39 @@ def _walk(root: Message) -> _Walk:
     result.content_types = tuple(types)
     result.calendar_methods = tuple(methods)
     return result
+
+
+_BOUNDARY_LINE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)[ \t]*\r?$", re.MULTILINE)
+
+
+def _recover_multipart(part: Message) -> Message | None:
+    """Split a multipart whose boundary the stdlib could not read, by its delimiter lines.
+
+    Gateways and old clients write `boundary=` on an unfolded line of its own, so Python keeps
+    the whole body as one string and the customer's text (or a bounce's) would be lost. The
+    first `--token` line of the body is the delimiter; it must come back at least once more.
+    """
+    if not isinstance(part.get_payload(), str):
+        return None
+    try:  # the bytes as received (get_payload() would have replaced 8-bit text with U+FFFD)
+        data = part.get_payload(decode=True)
+    except Exception:
+        return None
+    if not isinstance(data, bytes):
+        return None
+    text = data[:MAX_PARSE_BYTES].decode("ascii", "surrogateescape")
+    found = _BOUNDARY_LINE.search(text)
+    if found is None:
+        return None
+    boundary = found.group(1).removesuffix("--")
+    if text.count("--" + boundary) < 2:
+        return None
+    header = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+    raw = (header + text).encode("utf-8", "surrogateescape")
+    try:
+        return email.message_from_bytes(raw, policy=POLICY)
+    except Exception:
+        return None
 
 
 def _is_attachment(part: Message) -> bool:
