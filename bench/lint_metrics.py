@@ -7,8 +7,9 @@
 Recall counts a deflecting sentence only when the linter names its expected rule;
 "flagged" counts it when any deflection rule fires (the issue's recall: a deflection
 caught). The FP rate is the share of good sentences flagged; precision counts any
-flag on a good sentence as a false alarm. Do not run -v on the held-out rounds while
-tuning: reading their misses is how a held-out set stops being one.
+flag on a good sentence as a false alarm. Do not run -v on a held-out round while
+tuning: reading its misses is how a held-out set stops being one. Rounds 1-6 are all
+tuning material now; rounds 7 and 8 (held out, written blind) live only in main.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ SETS = {
     "corpus": [ROOT / "tests" / "lint_corpus"],
     # Written for issue 16 alongside the two-signal cue lists, and used to tune them.
     "tuning set (used for tuning)": [ROOT / "bench" / "lint_tuning"],
+    # Written after rounds 5-6 were spent (second tuning pass of issue 16): topic words with
+    # ownership, concrete action, negated redirects or plain mention; deflections in synonyms.
+    "tuning set 2 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra"],
     # Each round was written after the phrase lists of its time were finished. Rounds 1-3
     # were then used to generalise the lists, so they are no longer held out (kept to show
     # before/after; their first, honest scores are in templates/README.md).
@@ -38,11 +42,14 @@ SETS = {
     "round 3 (since used for tuning)": [HELD_OUT / "round3"],
     # Round 4 was held out from the phrase lists; the two-signal linter (issue 16) is tuned on it.
     "round 4 (since used for tuning)": [HELD_OUT / "round4"],
-    # Rounds 5 and 6 were written for issue 16 before the two-signal linter and never tune it.
-    "held-out round 5": [HELD_OUT / "round5"],
-    "held-out round 6": [HELD_OUT / "round6"],
-    # The issue's target (recall >= 0.85, FP rate <= 5 %) is per language over both rounds.
-    "held-out rounds 5+6 (the target)": [HELD_OUT / "round5", HELD_OUT / "round6"],
+    # Rounds 5 and 6 were written for issue 16 before the two-signal linter and held out from
+    # its first version (their scores then are in templates/README.md). They have been measured
+    # and are now spent: the second tuning pass read their misses (-v), so they are tuning
+    # material. Issue 16 is judged on new rounds 7 and 8, written blind by someone else.
+    "round 5 (since used for tuning)": [HELD_OUT / "round5"],
+    "round 6 (since used for tuning)": [HELD_OUT / "round6"],
+    # The issue's old target set; kept for the per-language verdict, no longer held out.
+    "rounds 5+6 (target, since used for tuning)": [HELD_OUT / "round5", HELD_OUT / "round6"],
 }
 TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
 
