@@ -46,6 +46,11 @@ _SNOWBALL_NAMES = {
 }
 _WORD = re.compile(r"\w+|[,;:!?.()\[\]—–^]")
 CLAUSE_BREAKS = frozenset(";:.!?()[]—–")
+# A `~N` gap skips words, never a clause break; in a language whose phrase list sets
+# `[syntax] comma_ends_gap`, not a comma either ("you used, so I can ask the bank" is not
+# "you … ask the bank"; German writes a comma before every subordinate clause, so there
+# a comma must not end a gap).
+_GAP_WORD = r"(?![;:.!?()\[\]—–]#)\S+"
 
 
 def prepare(text: str) -> str:
@@ -187,7 +192,7 @@ def cue_regex(cue: str, language: str, normaliser: str, where: str = "cue") -> r
             gap = int(gap_match.group(1) or DEFAULT_GAP)
             continue
         if parts:
-            parts.append(rf"(?: \S+){{0,{gap}}}? " if gap else " ")
+            parts.append(rf"(?: {_GAP_WORD}){{0,{gap}}}? " if gap else " ")
         parts.append(_word(token.replace("(", "").replace(")", ""), language, normaliser, where))
         gap = None
     if not parts or gap is not None:
@@ -210,11 +215,14 @@ class Cue:
     pattern: re.Pattern[str]
     weak: bool
     text: str
+    comma_ends_gap: bool = False
 
     def spans(self, tokens: Tokens) -> list[Span]:
         found = []
         for match in self.pattern.finditer(tokens.line):
             first, last = tokens.index(match.start()), tokens.index(match.end() - 1)
+            if self.comma_ends_gap and "," in tokens.surfaces[first + 1 : last]:
+                continue
             found.append(Span(first, last, self.weak, tokens.span_text(first, last)))
         return found
 
@@ -252,10 +260,13 @@ def compile_patterns(patterns: list[str], where: str) -> tuple[RawCue, ...]:
     return tuple(out)
 
 
-def compile_cues(cues: list[str], language: str, normaliser: str, where: str) -> tuple[Cue, ...]:
+def compile_cues(
+    cues: list[str], language: str, normaliser: str, where: str, comma_ends_gap: bool = False
+) -> tuple[Cue, ...]:
     out = []
     for cue in cues:
         weak = cue.startswith("?")
         text = cue[1:] if weak else cue
-        out.append(Cue(cue_regex(text, language, normaliser, where), weak, text))
+        pattern = cue_regex(text, language, normaliser, where)
+        out.append(Cue(pattern, weak, text, comma_ends_gap and "," not in text))
     return tuple(out)

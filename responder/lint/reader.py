@@ -35,7 +35,7 @@ from responder.lint.notation import PhraseListError
 from responder.pipeline.textnorm import fold
 
 NEGATION_REACH = 8  # tokens between a "no need to" and the move it lifts
-OWNERSHIP_NEGATION_REACH = 2  # a "not" this close before an ownership cue undoes it
+OWNERSHIP_NEGATION_REACH = 5  # a "not" this close before an ownership cue, same clause, undoes it
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class Reader:
     negators: Group  # "not", "never": undoes an ownership move they stand inside
     breaks: Group  # "but": ends the reach of a negation
     error_at: float
+    comma_ends_clause: bool = False  # a comma ends a cue's gap and an ownership's clause
 
     def deflections(self, sentence: str) -> list[Deflection]:
         tokens = tokenize(sentence, self.language, self.normaliser)
@@ -116,10 +117,18 @@ class Reader:
         negated = {
             i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
         }
-        return any(  # "we will not refund", "before we can cancel": not ownership
-            not negated.intersection(range(span.first - OWNERSHIP_NEGATION_REACH, span.last + 1))
-            for span in self.ownership.spans(tokens)
+        breaks = self._breaks(tokens)
+        if self.comma_ends_clause:
+            breaks |= {i for i, w in enumerate(tokens.surfaces) if w == ","}
+        return any(  # "we will not refund", "nothing more we can do for you": not ownership
+            not negated.intersection(_scope(span, breaks)) for span in self.ownership.spans(tokens)
         )
+
+    def _breaks(self, tokens: Tokens) -> set[int]:
+        """Tokens that end a clause: punctuation and the `breaks` words ("but")."""
+        return {s.first for s in self.breaks.spans(tokens)} | {
+            i for i, w in enumerate(tokens.surfaces) if w in CLAUSE_BREAKS
+        }
 
     def _lifts(self, tokens: Tokens) -> list[Span]:
         return self.necessity.spans(tokens)
@@ -131,9 +140,7 @@ class Reader:
         ]
         if not group.negatable:
             return spans
-        breaks = {s.first for s in self.breaks.spans(tokens)} | {
-            i for i, w in enumerate(tokens.surfaces) if w in CLAUSE_BREAKS
-        }
+        breaks = self._breaks(tokens)
         return [s for s in spans if not any(_reaches(n, s, breaks) for n in lifted)]
 
     def _make(
@@ -172,6 +179,14 @@ def _score(spans: list[Span]) -> float:
     return 1.0 if any(not s.weak for s in spans) else 0.5
 
 
+def _scope(span: Span, breaks: set[int]) -> range:
+    """The tokens whose negation undoes an ownership cue: inside it, or shortly before in its clause."""
+    first = span.first
+    while first > max(span.first - OWNERSHIP_NEGATION_REACH, 0) and first - 1 not in breaks:
+        first -= 1
+    return range(first, span.last + 1)
+
+
 def _reaches(negation: Span, move: Span, breaks: set[int]) -> bool:
     """A negation of necessity lifts a move that follows it closely in the same clause."""
     if negation.first >= move.last or move.last - negation.last > NEGATION_REACH:
@@ -187,7 +202,11 @@ def _strings(where: str, table: dict[str, Any], key: str) -> list[str]:
 
 
 def _groups(
-    data: list[tuple[str, dict[str, Any]]], section: str, language: str, normaliser: str
+    data: list[tuple[str, dict[str, Any]]],
+    section: str,
+    language: str,
+    normaliser: str,
+    commas: bool = False,
 ) -> tuple[Group, ...]:
     """Every `[section.<name>]` table of the language file and any.toml, merged by name."""
     merged: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -207,7 +226,7 @@ def _groups(
         groups.append(
             Group(
                 name,
-                compile_cues(cues, language, normaliser, parts[0][0])
+                compile_cues(cues, language, normaliser, parts[0][0], commas)
                 + compile_patterns(patterns, parts[0][0]),
                 about=str(first.get("about", "")),
                 hint=str(first.get("hint", "")),
@@ -219,7 +238,12 @@ def _groups(
 
 
 def _single(
-    data: list[tuple[str, dict[str, Any]]], section: str, key: str, language: str, normaliser: str
+    data: list[tuple[str, dict[str, Any]]],
+    section: str,
+    key: str,
+    language: str,
+    normaliser: str,
+    commas: bool = False,
 ) -> Group:
     cues: list[str] = []
     for source, table in data:
@@ -227,7 +251,7 @@ def _single(
         if not isinstance(value, dict):
             raise PhraseListError(f"{source}: [{section}] must be a table")
         cues += _strings(f"{source}: {section}", value, key)
-    return Group(f"{section}.{key}", compile_cues(cues, language, normaliser, section))
+    return Group(f"{section}.{key}", compile_cues(cues, language, normaliser, section, commas))
 
 
 def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normaliser: str) -> Reader:
@@ -239,15 +263,27 @@ def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normalis
         if not isinstance(value, (int, float)) or not 0 < value <= 1:
             raise PhraseListError(f"{source}: severity.error_at must be a number in (0, 1]")
         error_at = float(value)
+    commas = _comma_ends_gap(data)
     return Reader(
         language,
         normaliser,
-        topics=_groups(data, "topic", language, normaliser),
-        moves=_groups(data, "move", language, normaliser),
-        alone=_groups(data, "alone", language, normaliser),
-        ownership=_single(data, "ownership", "cues", language, normaliser),
-        necessity=_single(data, "negation", "necessity", language, normaliser),
+        topics=_groups(data, "topic", language, normaliser, commas),
+        moves=_groups(data, "move", language, normaliser, commas),
+        alone=_groups(data, "alone", language, normaliser, commas),
+        ownership=_single(data, "ownership", "cues", language, normaliser, commas),
+        necessity=_single(data, "negation", "necessity", language, normaliser, commas),
         negators=_single(data, "negation", "not", language, normaliser),
         breaks=_single(data, "negation", "breaks", language, normaliser),
         error_at=error_at,
+        comma_ends_clause=commas,
     )
+
+
+def _comma_ends_gap(data: list[tuple[str, dict[str, Any]]]) -> bool:
+    """`[syntax] comma_ends_gap` of the language file (false where commas mark every clause)."""
+    source, table = data[0]
+    syntax = table.get("syntax", {})
+    value = syntax.get("comma_ends_gap", False) if isinstance(syntax, dict) else None
+    if not isinstance(value, bool):
+        raise PhraseListError(f"{source}: syntax.comma_ends_gap must be true or false")
+    return value
