@@ -91,18 +91,36 @@ class Reader:
     necessity: Group  # "no need to", "you don't have to": lifts a negatable move after it
     negators: Group  # "not", "never": undoes an ownership move they stand inside
     breaks: Group  # "but": ends the reach of a negation
+    contrast: Group  # "but", "however": ownership before it does not clear a move after it
     error_at: float
     comma_ends_clause: bool = False  # a comma ends a cue's gap and an ownership's clause
 
     def deflections(self, sentence: str) -> list[Deflection]:
         tokens = tokenize(sentence, self.language, self.normaliser)
-        if self._owned(tokens):
-            return []
+        owners = self._owners(tokens)
+        if not owners:  # the common case: nothing can clear a finding
+            return self._findings(tokens, [])
         lifted = self._lifts(tokens)
+        moves = [s for g in (*self.alone, *self.moves) for s in self._live(g, tokens, lifted)]
+        # "we made the choice", "as we already explained": words of a move, not ownership
+        # (but "our responsibility" holds the move "responsibility" and stays ownership)
+        owners = [o for o in owners if not any(_inside(o, m) for m in moves)]
+        return self._findings(tokens, owners)
+
+    def _findings(self, tokens: Tokens, owners: list[Span]) -> list[Deflection]:
+        lifted = self._lifts(tokens)
+        contrasts = [s.first for s in self.contrast.spans(tokens)]
         found: dict[str, Deflection] = {}
+
+        def cleared(move_spans: list[Span]) -> bool:
+            # ownership clears the sentence, unless a "but" after it turns to the deflection:
+            # "I've passed it on, but whether anything changes is up to the directors"
+            start = min(s.first for s in move_spans)
+            return any(not any(o.last < c < start for c in contrasts) for o in owners)
+
         for group in self.alone:
             spans = self._live(group, tokens, lifted)
-            if spans:
+            if spans and not cleared(spans):
                 self._keep(found, self._make(group.topic, group, [], spans, tokens))
         moves = [(g, s) for g in self.moves if (s := self._live(g, tokens, lifted))]
         if moves:
@@ -110,19 +128,23 @@ class Reader:
                 spans = topic.spans(tokens)
                 if spans:
                     move, move_spans = max(moves, key=lambda m: _score(m[1]))
-                    self._keep(found, self._make(topic.name, move, spans, move_spans, tokens))
+                    if not cleared(move_spans):
+                        self._keep(found, self._make(topic.name, move, spans, move_spans, tokens))
         return list(found.values())
 
-    def _owned(self, tokens: Tokens) -> bool:
+    def _owners(self, tokens: Tokens) -> list[Span]:
+        """Ownership cues that no negation undoes ("we will not refund" is no ownership)."""
         negated = {
             i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
         }
         breaks = self._breaks(tokens)
         if self.comma_ends_clause:
             breaks |= {i for i, w in enumerate(tokens.surfaces) if w == ","}
-        return any(  # "we will not refund", "nothing more we can do for you": not ownership
-            not negated.intersection(_scope(span, breaks)) for span in self.ownership.spans(tokens)
-        )
+        return [  # "we will not refund", "nothing more we can do for you": not ownership
+            span
+            for span in self.ownership.spans(tokens)
+            if not negated.intersection(_scope(span, breaks))
+        ]
 
     def _breaks(self, tokens: Tokens) -> set[int]:
         """Tokens that end a clause: punctuation and the `breaks` words ("but")."""
@@ -177,6 +199,10 @@ class Reader:
 
 def _score(spans: list[Span]) -> float:
     return 1.0 if any(not s.weak for s in spans) else 0.5
+
+
+def _inside(inner: Span, outer: Span) -> bool:
+    return outer.first <= inner.first and inner.last <= outer.last
 
 
 def _scope(span: Span, breaks: set[int]) -> range:
@@ -274,6 +300,7 @@ def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normalis
         necessity=_single(data, "negation", "necessity", language, normaliser, commas),
         negators=_single(data, "negation", "not", language, normaliser),
         breaks=_single(data, "negation", "breaks", language, normaliser),
+        contrast=_single(data, "negation", "contrast", language, normaliser),
         error_at=error_at,
         comma_ends_clause=commas,
     )
