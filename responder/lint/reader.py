@@ -94,6 +94,7 @@ class Reader:
     contrast: Group  # "but", "however": ownership before it does not clear a move after it
     error_at: float
     comma_ends_clause: bool = False  # a comma ends a cue's gap and an ownership's clause
+    negation_after: int = 0  # how far after an ownership cue a "not" still undoes it
 
     def deflections(self, sentence: str) -> list[Deflection]:
         tokens = tokenize(sentence, self.language, self.normaliser)
@@ -143,7 +144,7 @@ class Reader:
         return [  # "we will not refund", "nothing more we can do for you": not ownership
             span
             for span in self.ownership.spans(tokens)
-            if not negated.intersection(_scope(span, breaks))
+            if not negated.intersection(_scope(span, breaks, self.negation_after))
         ]
 
     def _breaks(self, tokens: Tokens) -> set[int]:
@@ -205,12 +206,15 @@ def _inside(inner: Span, outer: Span) -> bool:
     return outer.first <= inner.first and inner.last <= outer.last
 
 
-def _scope(span: Span, breaks: set[int]) -> range:
-    """The tokens whose negation undoes an ownership cue: inside it, or shortly before in its clause."""
-    first = span.first
+def _scope(span: Span, breaks: set[int], after: int = 0) -> range:
+    """The tokens whose negation undoes an ownership cue: inside it, or shortly before in its
+    clause, or (where the language puts "not" after the verb) shortly after it."""
+    first, last = span.first, span.last
     while first > max(span.first - OWNERSHIP_NEGATION_REACH, 0) and first - 1 not in breaks:
         first -= 1
-    return range(first, span.last + 1)
+    while last < span.last + after and last + 1 not in breaks:
+        last += 1
+    return range(first, last + 1)
 
 
 def _reaches(negation: Span, move: Span, breaks: set[int]) -> bool:
@@ -303,7 +307,18 @@ def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normalis
         contrast=_single(data, "negation", "contrast", language, normaliser),
         error_at=error_at,
         comma_ends_clause=commas,
+        negation_after=_negation_after(data),
     )
+
+
+def _negation_after(data: list[tuple[str, dict[str, Any]]]) -> int:
+    """`[negation] after`: tokens after an ownership cue in which a negation still undoes it."""
+    source, table = data[0]
+    negation = table.get("negation", {})
+    value = negation.get("after", 0) if isinstance(negation, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 12:
+        raise PhraseListError(f"{source}: negation.after must be a whole number from 0 to 12")
+    return value
 
 
 def _comma_ends_gap(data: list[tuple[str, dict[str, Any]]]) -> bool:
