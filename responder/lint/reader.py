@@ -139,12 +139,13 @@ class Reader:
             i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
         }
         breaks = self._breaks(tokens)
+        commas = frozenset(i for i, w in enumerate(tokens.surfaces) if w == ",")
         if self.comma_ends_clause:
-            breaks |= {i for i, w in enumerate(tokens.surfaces) if w == ","}
+            breaks |= commas
         return [  # "we will not refund", "nothing more we can do for you": not ownership
             span
             for span in self.ownership.spans(tokens)
-            if not negated.intersection(_scope(span, breaks, self.negation_after))
+            if not negated.intersection(_scope(span, breaks, self.negation_after, commas))
         ]
 
     def _breaks(self, tokens: Tokens) -> set[int]:
@@ -206,13 +207,15 @@ def _inside(inner: Span, outer: Span) -> bool:
     return outer.first <= inner.first and inner.last <= outer.last
 
 
-def _scope(span: Span, breaks: set[int], after: int = 0) -> range:
+def _scope(
+    span: Span, breaks: set[int], after: int = 0, commas: frozenset[int] = frozenset()
+) -> range:
     """The tokens whose negation undoes an ownership cue: inside it, or shortly before in its
     clause, or (where the language puts "not" after the verb) shortly after it."""
     first, last = span.first, span.last
     while first > max(span.first - OWNERSHIP_NEGATION_REACH, 0) and first - 1 not in breaks:
         first -= 1
-    while last < span.last + after and last + 1 not in breaks:
+    while last < span.last + after and last + 1 not in breaks and last + 1 not in commas:
         last += 1
     return range(first, last + 1)
 
