@@ -154,7 +154,7 @@ def _word(word: str, language: str, normaliser: str, where: str) -> str:
     """The regex of one notation word (alternatives with `|`, each possibly several words)."""
     alternatives = []
     for alternative in word.split("|"):
-        if alternative.startswith("=") and len(alternative) > 1:  # the word exactly as written
+        if alternative[:1] in "=!" and len(alternative) > 1:  # the word exactly as written
             exact = [w for _, _, w in split_words(prepare(alternative[1:]))]
             alternatives.append(" ".join(re.escape(fold(w)) + r"#\S+" for w in exact))
             continue
@@ -216,6 +216,7 @@ class Cue:
     weak: bool
     text: str
     comma_ends_gap: bool = False
+    accented: tuple[frozenset[str], ...] = ()  # `!word` groups: one must match with its accents
 
     def spans(self, tokens: Tokens) -> list[Span]:
         found = []
@@ -223,6 +224,13 @@ class Cue:
             first, last = tokens.index(match.start()), tokens.index(match.end() - 1)
             if self.comma_ends_gap and "," in tokens.surfaces[first + 1 : last]:
                 continue
+            if self.accented:
+                written = {
+                    tokens.prepared[tokens.starts[i] : tokens.ends[i]]
+                    for i in range(first, last + 1)
+                }
+                if not all(group & written for group in self.accented):
+                    continue
             found.append(Span(first, last, self.weak, tokens.span_text(first, last)))
         return found
 
@@ -260,6 +268,21 @@ def compile_patterns(patterns: list[str], where: str) -> tuple[RawCue, ...]:
     return tuple(out)
 
 
+def _accented(cue: str, where: str) -> tuple[frozenset[str], ...]:
+    """The `!word` groups of a cue: words that must match as written, accents included
+    ("le explico", never "se le explicó": folded, both read "explico")."""
+    groups = []
+    for token in _TOKEN.findall(cue):
+        alternatives = token.replace("(", "").replace(")", "").split("|")
+        marked = [a[1:] for a in alternatives if a.startswith("!") and len(a) > 1]
+        if not marked:
+            continue
+        if len(marked) != len(alternatives) or any(" " in a for a in marked):
+            raise PhraseListError(f"{where}: {cue!r}: `!` marks every alternative, one word each")
+        groups.append(frozenset(prepare(a) for a in marked))
+    return tuple(groups)
+
+
 def compile_cues(
     cues: list[str], language: str, normaliser: str, where: str, comma_ends_gap: bool = False
 ) -> tuple[Cue, ...]:
@@ -268,5 +291,6 @@ def compile_cues(
         weak = cue.startswith("?")
         text = cue[1:] if weak else cue
         pattern = cue_regex(text, language, normaliser, where)
-        out.append(Cue(pattern, weak, text, comma_ends_gap and "," not in text))
+        accented = _accented(text, where)
+        out.append(Cue(pattern, weak, text, comma_ends_gap and "," not in text, accented))
     return tuple(out)

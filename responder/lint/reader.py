@@ -102,10 +102,16 @@ class Reader:
         if not owners:  # the common case: nothing can clear a finding
             return self._findings(tokens, [])
         lifted = self._lifts(tokens)
-        moves = [s for g in (*self.alone, *self.moves) for s in self._live(g, tokens, lifted)]
+        moves = [s for g in self.moves for s in self._live(g, tokens, lifted)]
+        alone = [s for g in self.alone for s in self._live(g, tokens, lifted)]
         # "we made the choice", "as we already explained": words of a move, not ownership
         # (but "our responsibility" holds the move "responsibility" and stays ownership)
-        owners = [o for o in owners if not any(_inside(o, m) for m in moves)]
+        owners = [
+            o
+            for o in owners
+            if not any(_inside(o, m) for m in moves)
+            and not any(_overlap(o, m) and not _inside(m, o) for m in alone)
+        ]
         return self._findings(tokens, owners)
 
     def _findings(self, tokens: Tokens, owners: list[Span]) -> list[Deflection]:
@@ -201,6 +207,10 @@ class Reader:
 
 def _score(spans: list[Span]) -> float:
     return 1.0 if any(not s.weak for s in spans) else 0.5
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.first <= b.last and b.first <= a.last
 
 
 def _inside(inner: Span, outer: Span) -> bool:
