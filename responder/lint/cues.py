@@ -191,6 +191,8 @@ def cue_regex(cue: str, language: str, normaliser: str, where: str = "cue") -> r
                 raise PhraseListError(f"{where}: {cue!r}: `~` must stand between two words")
             gap = int(gap_match.group(1) or DEFAULT_GAP)
             continue
+        if "(" in token and "~" in token:  # read as a word, the gap could never match
+            raise PhraseListError(f"{where}: {cue!r}: `~` cannot stand inside parentheses")
         if parts:
             parts.append(rf"(?: {_GAP_WORD}){{0,{gap}}}? " if gap else " ")
         parts.append(_word(token.replace("(", "").replace(")", ""), language, normaliser, where))
