@@ -92,6 +92,7 @@ class Reader:
     negators: Group  # "not", "never": undoes an ownership move they stand inside
     breaks: Group  # "but": ends the reach of a negation
     contrast: Group  # "but", "however": ownership before it does not clear a move after it
+    clause: Group  # "until", "bis": opens a clause, so a "not" after it is not the owner's
     error_at: float
     comma_ends_clause: bool = False  # a comma ends a cue's gap and an ownership's clause
     negation_after: int = 0  # how far after an ownership cue a "not" still undoes it
@@ -145,7 +146,10 @@ class Reader:
             i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
         }
         breaks = self._breaks(tokens)
-        commas = frozenset(i for i, w in enumerate(tokens.surfaces) if w == ",")
+        # a comma or a word opening a clause ("until", "bis") ends how far a later "not" reaches
+        commas = frozenset(i for i, w in enumerate(tokens.surfaces) if w == ",") | {
+            s.first for s in self.clause.spans(tokens)
+        }
         if self.comma_ends_clause:
             breaks |= commas
         return [  # "we will not refund", "nothing more we can do for you": not ownership
@@ -164,10 +168,9 @@ class Reader:
         return self.necessity.spans(tokens)
 
     def _live(self, group: Group, tokens: Tokens, lifted: list[Span]) -> list[Span]:
-        # "no need to" is not itself a refusal: a move starting inside it does not count
-        spans = [
-            s for s in group.spans(tokens) if not any(n.first <= s.first <= n.last for n in lifted)
-        ]
+        # "no need to" is not itself a refusal: a move overlapping it does not count
+        # ("Sie müssen … nicht" holds the redirect "Sie müssen")
+        spans = [s for s in group.spans(tokens) if not any(_overlap(n, s) for n in lifted)]
         if not group.negatable:
             return spans
         breaks = self._breaks(tokens)
@@ -318,6 +321,7 @@ def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normalis
         negators=_single(data, "negation", "not", language, normaliser),
         breaks=_single(data, "negation", "breaks", language, normaliser),
         contrast=_single(data, "negation", "contrast", language, normaliser),
+        clause=_single(data, "negation", "clause", language, normaliser),
         error_at=error_at,
         comma_ends_clause=commas,
         negation_after=_negation_after(data),
