@@ -41,9 +41,11 @@ SETS = {
     "tuning set 4 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra3"],
     "tuning set 5 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra4"],
     "tuning set 6 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra5"],
-    # Written after the tuning of this pass and never used for it (no -v): the same author's
-    # fresh sentences, the best estimate in this tree of how the linter does on new text.
-    "check set (written after tuning, not tuned on)": [ROOT / "bench" / "lint_tuning" / "check"],
+    # Written after tuning on sets 2-5 and scored untuned (recall 82.3 %, FP 12.5 %), then
+    # read with -v and tuned on in the last round; check set 2 took its place.
+    "check set 1 (scored untuned, since used for tuning)": [
+        ROOT / "bench" / "lint_tuning" / "check"
+    ],
     # Each round was written after the phrase lists of its time were finished. Rounds 1-3
     # were then used to generalise the lists, so they are no longer held out (kept to show
     # before/after; their first, honest scores are in templates/README.md).
