@@ -7,8 +7,9 @@
 Recall counts a deflecting sentence only when the linter names its expected rule;
 "flagged" counts it when any deflection rule fires (the issue's recall: a deflection
 caught). The FP rate is the share of good sentences flagged; precision counts any
-flag on a good sentence as a false alarm. Do not run -v on the held-out rounds while
-tuning: reading their misses is how a held-out set stops being one.
+flag on a good sentence as a false alarm. Do not run -v on a held-out round while
+tuning: reading its misses is how a held-out set stops being one. Rounds 1-6 are all
+tuning material now; rounds 7 and 8 (held out, written blind) live only in main.
 """
 
 from __future__ import annotations
@@ -30,6 +31,28 @@ SETS = {
     "corpus": [ROOT / "tests" / "lint_corpus"],
     # Written for issue 16 alongside the two-signal cue lists, and used to tune them.
     "tuning set (used for tuning)": [ROOT / "bench" / "lint_tuning"],
+    # Written after rounds 5-6 were spent (second tuning pass of issue 16): topic words with
+    # ownership, concrete action, negated redirects or plain mention; deflections in synonyms.
+    "tuning set 2 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra"],
+    # Written after tuning on set 2 and scored once before tuning on it (a check on how far
+    # that tuning generalised; the score is in templates/README.md), then used for tuning.
+    "tuning set 3 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra2"],
+    # The same again after tuning on set 3.
+    "tuning set 4 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra3"],
+    "tuning set 5 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra4"],
+    "tuning set 6 (used for tuning)": [ROOT / "bench" / "lint_tuning" / "extra5"],
+    # Written after tuning on sets 2-5 and scored untuned (recall 82.3 %, FP 12.5 %), then
+    # read with -v and tuned on in the last round; check set 2 took its place.
+    "check set 1 (scored untuned, since used for tuning)": [
+        ROOT / "bench" / "lint_tuning" / "check"
+    ],
+    # Written after all tuning of this pass, never read with -v and never tuned on: the best
+    # estimate in this tree of how the linter does on new text (rounds 7-8 are the real test).
+    "check set 2 (written after tuning, not tuned on)": [ROOT / "bench" / "lint_tuning" / "check2"],
+    # Rounds 11-14: written blind by two other sessions (one trade per file) as tuning material.
+    "blind tuning rounds 11-14": [
+        ROOT / "bench" / "lint_tuning" / f"round{n}" for n in (11, 12, 13, 14)
+    ],
     # Each round was written after the phrase lists of its time were finished. Rounds 1-3
     # were then used to generalise the lists, so they are no longer held out (kept to show
     # before/after; their first, honest scores are in templates/README.md).
@@ -38,14 +61,17 @@ SETS = {
     "round 3 (since used for tuning)": [HELD_OUT / "round3"],
     # Round 4 was held out from the phrase lists; the two-signal linter (issue 16) is tuned on it.
     "round 4 (since used for tuning)": [HELD_OUT / "round4"],
-    # Rounds 5 and 6 were written for issue 16 before the two-signal linter and never tune it.
-    "held-out round 5": [HELD_OUT / "round5"],
-    "held-out round 6": [HELD_OUT / "round6"],
-    # The issue's target (recall >= 0.85, FP rate <= 5 %) is per language over both rounds.
-    "held-out rounds 5+6 (the target)": [HELD_OUT / "round5", HELD_OUT / "round6"],
+    # Rounds 5 and 6 were written for issue 16 before the two-signal linter and held out from
+    # its first version (their scores then are in templates/README.md). They have been measured
+    # and are now spent: the second tuning pass read their misses (-v), so they are tuning
+    # material.
+    "round 5 (since used for tuning)": [HELD_OUT / "round5"],
+    "round 6 (since used for tuning)": [HELD_OUT / "round6"],
+    "rounds 5+6 (since used for tuning)": [HELD_OUT / "round5", HELD_OUT / "round6"],
     # Rounds 7 and 8 were written blind (without the cue lists, the linter or earlier
-    # rounds) by a separate session, after the two-signal linter, and never tune it.
-    "held-out rounds 7+8 (written blind)": [HELD_OUT / "round7", HELD_OUT / "round8"],
+    # rounds) by a separate session, after the two-signal linter; their first figures
+    # (before-rounds78.txt) were taken before the second tuning pass, which never saw them.
+    "rounds 7+8 (written blind)": [HELD_OUT / "round7", HELD_OUT / "round8"],
     # Rounds 9 and 10 were written blind too, one trade per file, while the linter was being
     # generalised (by people who never saw them): the issue's target is measured on them.
     "held-out rounds 9+10 (written blind, the target)": [HELD_OUT / "round9", HELD_OUT / "round10"],

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from responder.lint.cues import cue_regex, tokenize
+from responder.lint.cues import compile_cues, cue_regex, tokenize
+from responder.lint.notation import PhraseListError
 from responder.lint.phrases import PHRASE_DIR, load_phrasebook
 
 
@@ -126,3 +127,58 @@ def test_every_finding_can_give_a_hint_in_its_own_language(language: str) -> Non
     for group in (*reader.moves, *reader.alone):
         assert group.hint or hints.get(group.topic), f"{language}: {group.name} has no hint"
     assert {t.name for t in reader.topics} == set(english)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        # a "but" after the ownership turns to the deflection
+        (
+            "en",
+            "I've passed your feedback on, but whether anything changes is up to the directors.",
+        ),
+        # ownership words inside a move that deflects alone are that move's
+        ("en", "As we already explained, the item was clearly marked as final sale."),
+        # Dutch puts "niet" after the verb: it still undoes the ownership
+        ("nl", "We kunnen de regels niet voor individuele klanten aanpassen."),
+        # "se le explicó" (it was explained to you) is not "le explico" (I explain)
+        ("es", "La reserva no era reembolsable, y así se le explicó en su momento."),
+    ],
+)
+def test_ownership_does_not_clear_what_it_does_not_own(language: str, sentence: str) -> None:
+    assert load_phrasebook(language).read(sentence)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        # a gap never crosses a comma in English: "you used, so I can ask" is no redirect
+        (
+            "en",
+            "Could you tell me which card you used, so I can ask the bank to reverse the charge today?",
+        ),
+        ("en", "Our manager reviewed your case this morning and the refund is approved."),
+        ("es", "No hace falta que entre en las páginas de ayuda: se lo explico todo aquí."),
+        (
+            "de",
+            "Sie müssen gar nicht über die Plattform gehen, denn ich habe die Adresse selbst geändert.",
+        ),
+        ("nl", "Het hoofdkantoor weet van de storing en ik houd uw zaak open tot het is opgelost."),
+    ],
+)
+def test_topic_words_with_ownership_or_a_lifted_redirect_pass(language: str, sentence: str) -> None:
+    assert load_phrasebook(language).read(sentence) == []
+
+
+def test_accented_words_and_a_gap_in_parentheses() -> None:
+    def matches(cue: str, sentence: str) -> bool:
+        cues = compile_cues([cue], "es", "snowball", "test")
+        return bool(cues[0].spans(tokenize(sentence, "es")))
+
+    assert matches("le ~1 !explico", "Se lo explico aquí.") is False  # "lo", not "le"
+    assert matches("lo ~1 !explico", "Se lo explico aquí.")
+    assert not matches("le ~1 !explico", "Así se le explicó.")  # folded, both read "explico"
+    with pytest.raises(PhraseListError, match="parentheses"):
+        compile_cues(["(niets ~3 doen)"], "nl", "snowball", "test")
+    with pytest.raises(PhraseListError, match="every alternative"):
+        compile_cues(["!explico|dice"], "es", "snowball", "test")

@@ -46,6 +46,11 @@ _SNOWBALL_NAMES = {
 }
 _WORD = re.compile(r"\w+|[,;:!?.()\[\]—–^]")
 CLAUSE_BREAKS = frozenset(";:.!?()[]—–")
+# A `~N` gap skips words, never a clause break; in a language whose phrase list sets
+# `[syntax] comma_ends_gap`, not a comma either ("you used, so I can ask the bank" is not
+# "you … ask the bank"; German writes a comma before every subordinate clause, so there
+# a comma must not end a gap).
+_GAP_WORD = r"(?![;:.!?()\[\]—–]#)\S+"
 
 
 def prepare(text: str) -> str:
@@ -149,7 +154,7 @@ def _word(word: str, language: str, normaliser: str, where: str) -> str:
     """The regex of one notation word (alternatives with `|`, each possibly several words)."""
     alternatives = []
     for alternative in word.split("|"):
-        if alternative.startswith("=") and len(alternative) > 1:  # the word exactly as written
+        if alternative[:1] in "=!" and len(alternative) > 1:  # the word exactly as written
             exact = [w for _, _, w in split_words(prepare(alternative[1:]))]
             alternatives.append(" ".join(re.escape(fold(w)) + r"#\S+" for w in exact))
             continue
@@ -186,8 +191,10 @@ def cue_regex(cue: str, language: str, normaliser: str, where: str = "cue") -> r
                 raise PhraseListError(f"{where}: {cue!r}: `~` must stand between two words")
             gap = int(gap_match.group(1) or DEFAULT_GAP)
             continue
+        if "(" in token and "~" in token:  # read as a word, the gap could never match
+            raise PhraseListError(f"{where}: {cue!r}: `~` cannot stand inside parentheses")
         if parts:
-            parts.append(rf"(?: \S+){{0,{gap}}}? " if gap else " ")
+            parts.append(rf"(?: {_GAP_WORD}){{0,{gap}}}? " if gap else " ")
         parts.append(_word(token.replace("(", "").replace(")", ""), language, normaliser, where))
         gap = None
     if not parts or gap is not None:
@@ -210,11 +217,22 @@ class Cue:
     pattern: re.Pattern[str]
     weak: bool
     text: str
+    comma_ends_gap: bool = False
+    accented: tuple[frozenset[str], ...] = ()  # `!word` groups: one must match with its accents
 
     def spans(self, tokens: Tokens) -> list[Span]:
         found = []
         for match in self.pattern.finditer(tokens.line):
             first, last = tokens.index(match.start()), tokens.index(match.end() - 1)
+            if self.comma_ends_gap and "," in tokens.surfaces[first + 1 : last]:
+                continue
+            if self.accented:
+                written = {
+                    tokens.prepared[tokens.starts[i] : tokens.ends[i]]
+                    for i in range(first, last + 1)
+                }
+                if not all(group & written for group in self.accented):
+                    continue
             found.append(Span(first, last, self.weak, tokens.span_text(first, last)))
         return found
 
@@ -252,10 +270,29 @@ def compile_patterns(patterns: list[str], where: str) -> tuple[RawCue, ...]:
     return tuple(out)
 
 
-def compile_cues(cues: list[str], language: str, normaliser: str, where: str) -> tuple[Cue, ...]:
+def _accented(cue: str, where: str) -> tuple[frozenset[str], ...]:
+    """The `!word` groups of a cue: words that must match as written, accents included
+    ("le explico", never "se le explicó": folded, both read "explico")."""
+    groups = []
+    for token in _TOKEN.findall(cue):
+        alternatives = token.replace("(", "").replace(")", "").split("|")
+        marked = [a[1:] for a in alternatives if a.startswith("!") and len(a) > 1]
+        if not marked:
+            continue
+        if len(marked) != len(alternatives) or any(" " in a for a in marked):
+            raise PhraseListError(f"{where}: {cue!r}: `!` marks every alternative, one word each")
+        groups.append(frozenset(prepare(a) for a in marked))
+    return tuple(groups)
+
+
+def compile_cues(
+    cues: list[str], language: str, normaliser: str, where: str, comma_ends_gap: bool = False
+) -> tuple[Cue, ...]:
     out = []
     for cue in cues:
         weak = cue.startswith("?")
         text = cue[1:] if weak else cue
-        out.append(Cue(cue_regex(text, language, normaliser, where), weak, text))
+        pattern = cue_regex(text, language, normaliser, where)
+        accented = _accented(text, where)
+        out.append(Cue(pattern, weak, text, comma_ends_gap and "," not in text, accented))
     return tuple(out)

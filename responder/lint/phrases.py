@@ -36,7 +36,8 @@ from responder.lint.notation import (
     PhraseListError,
     lint_fold,
 )
-from responder.lint.reader import Deflection, Reader, build_reader
+from responder.lint.reader import Deflection, Reader
+from responder.lint.readerbuild import build_reader
 from responder.pipeline.textnorm import fold
 
 PHRASE_DIR = LINT_PHRASES  # shipped as package data

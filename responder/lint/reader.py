@@ -19,7 +19,6 @@ reported under its `topic`), `[ownership]` and `[negation]`. A finding is an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from responder.lint.cues import (
     CLAUSE_BREAKS,
@@ -27,15 +26,12 @@ from responder.lint.cues import (
     RawCue,
     Span,
     Tokens,
-    compile_cues,
-    compile_patterns,
     tokenize,
 )
-from responder.lint.notation import PhraseListError
 from responder.pipeline.textnorm import fold
 
 NEGATION_REACH = 8  # tokens between a "no need to" and the move it lifts
-OWNERSHIP_NEGATION_REACH = 2  # a "not" this close before an ownership cue undoes it
+OWNERSHIP_NEGATION_REACH = 5  # a "not" this close before an ownership cue, same clause, undoes it
 
 
 @dataclass(frozen=True)
@@ -91,17 +87,44 @@ class Reader:
     necessity: Group  # "no need to", "you don't have to": lifts a negatable move after it
     negators: Group  # "not", "never": undoes an ownership move they stand inside
     breaks: Group  # "but": ends the reach of a negation
+    contrast: Group  # "but", "however": ownership before it does not clear a move after it
+    clause: Group  # "until", "bis": opens a clause, so a "not" after it is not the owner's
     error_at: float
+    comma_ends_clause: bool = False  # a comma ends a cue's gap and an ownership's clause
+    negation_after: int = 0  # how far after an ownership cue a "not" still undoes it
 
     def deflections(self, sentence: str) -> list[Deflection]:
         tokens = tokenize(sentence, self.language, self.normaliser)
-        if self._owned(tokens):
-            return []
+        owners = self._owners(tokens)
+        if not owners:  # the common case: nothing can clear a finding
+            return self._findings(tokens, [])
         lifted = self._lifts(tokens)
+        moves = [s for g in self.moves for s in self._live(g, tokens, lifted)]
+        alone = [s for g in self.alone for s in self._live(g, tokens, lifted)]
+        # "we made the choice", "as we already explained": words of a move, not ownership
+        # (but "our responsibility" holds the move "responsibility" and stays ownership)
+        owners = [
+            o
+            for o in owners
+            if not any(_inside(o, m) for m in moves)
+            and not any(_overlap(o, m) and not _inside(m, o) for m in alone)
+        ]
+        return self._findings(tokens, owners)
+
+    def _findings(self, tokens: Tokens, owners: list[Span]) -> list[Deflection]:
+        lifted = self._lifts(tokens)
+        contrasts = [s.first for s in self.contrast.spans(tokens)]
         found: dict[str, Deflection] = {}
+
+        def cleared(move_spans: list[Span]) -> bool:
+            # ownership clears the sentence, unless a "but" after it turns to the deflection:
+            # "I've passed it on, but whether anything changes is up to the directors"
+            start = min(s.first for s in move_spans)
+            return any(not any(o.last < c < start for c in contrasts) for o in owners)
+
         for group in self.alone:
             spans = self._live(group, tokens, lifted)
-            if spans:
+            if spans and not cleared(spans):
                 self._keep(found, self._make(group.topic, group, [], spans, tokens))
         moves = [(g, s) for g in self.moves if (s := self._live(g, tokens, lifted))]
         if moves:
@@ -109,31 +132,44 @@ class Reader:
                 spans = topic.spans(tokens)
                 if spans:
                     move, move_spans = max(moves, key=lambda m: _score(m[1]))
-                    self._keep(found, self._make(topic.name, move, spans, move_spans, tokens))
+                    if not cleared(move_spans):
+                        self._keep(found, self._make(topic.name, move, spans, move_spans, tokens))
         return list(found.values())
 
-    def _owned(self, tokens: Tokens) -> bool:
+    def _owners(self, tokens: Tokens) -> list[Span]:
+        """Ownership cues that no negation undoes ("we will not refund" is no ownership)."""
         negated = {
             i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
         }
-        return any(  # "we will not refund", "before we can cancel": not ownership
-            not negated.intersection(range(span.first - OWNERSHIP_NEGATION_REACH, span.last + 1))
+        breaks = self._breaks(tokens)
+        # a comma or a word opening a clause ("until", "bis") ends how far a later "not" reaches
+        commas = frozenset(i for i, w in enumerate(tokens.surfaces) if w == ",") | {
+            s.first for s in self.clause.spans(tokens)
+        }
+        if self.comma_ends_clause:
+            breaks |= commas
+        return [  # "we will not refund", "nothing more we can do for you": not ownership
+            span
             for span in self.ownership.spans(tokens)
-        )
+            if not negated.intersection(_scope(span, breaks, self.negation_after, commas))
+        ]
+
+    def _breaks(self, tokens: Tokens) -> set[int]:
+        """Tokens that end a clause: punctuation and the `breaks` words ("but")."""
+        return {s.first for s in self.breaks.spans(tokens)} | {
+            i for i, w in enumerate(tokens.surfaces) if w in CLAUSE_BREAKS
+        }
 
     def _lifts(self, tokens: Tokens) -> list[Span]:
         return self.necessity.spans(tokens)
 
     def _live(self, group: Group, tokens: Tokens, lifted: list[Span]) -> list[Span]:
-        # "no need to" is not itself a refusal: a move starting inside it does not count
-        spans = [
-            s for s in group.spans(tokens) if not any(n.first <= s.first <= n.last for n in lifted)
-        ]
+        # "no need to" is not itself a refusal: a move overlapping it does not count
+        # ("Sie müssen … nicht" holds the redirect "Sie müssen")
+        spans = [s for s in group.spans(tokens) if not any(_overlap(n, s) for n in lifted)]
         if not group.negatable:
             return spans
-        breaks = {s.first for s in self.breaks.spans(tokens)} | {
-            i for i, w in enumerate(tokens.surfaces) if w in CLAUSE_BREAKS
-        }
+        breaks = self._breaks(tokens)
         return [s for s in spans if not any(_reaches(n, s, breaks) for n in lifted)]
 
     def _make(
@@ -172,82 +208,29 @@ def _score(spans: list[Span]) -> float:
     return 1.0 if any(not s.weak for s in spans) else 0.5
 
 
+def _overlap(a: Span, b: Span) -> bool:
+    return a.first <= b.last and b.first <= a.last
+
+
+def _inside(inner: Span, outer: Span) -> bool:
+    return outer.first <= inner.first and inner.last <= outer.last
+
+
+def _scope(
+    span: Span, breaks: set[int], after: int = 0, commas: frozenset[int] = frozenset()
+) -> range:
+    """The tokens whose negation undoes an ownership cue: inside it, or shortly before in its
+    clause, or (where the language puts "not" after the verb) shortly after it."""
+    first, last = span.first, span.last
+    while first > max(span.first - OWNERSHIP_NEGATION_REACH, 0) and first - 1 not in breaks:
+        first -= 1
+    while last < span.last + after and last + 1 not in breaks and last + 1 not in commas:
+        last += 1
+    return range(first, last + 1)
+
+
 def _reaches(negation: Span, move: Span, breaks: set[int]) -> bool:
     """A negation of necessity lifts a move that follows it closely in the same clause."""
     if negation.first >= move.last or move.last - negation.last > NEGATION_REACH:
         return False
     return not any(negation.last < b < move.last for b in breaks)
-
-
-def _strings(where: str, table: dict[str, Any], key: str) -> list[str]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PhraseListError(f"{where}.{key}: must be a list of strings")
-    return value
-
-
-def _groups(
-    data: list[tuple[str, dict[str, Any]]], section: str, language: str, normaliser: str
-) -> tuple[Group, ...]:
-    """Every `[section.<name>]` table of the language file and any.toml, merged by name."""
-    merged: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for source, table in data:
-        value = table.get(section, {})
-        if not isinstance(value, dict):
-            raise PhraseListError(f"{source}: [{section}] must be a table")
-        for name, entry in value.items():
-            if not isinstance(entry, dict):
-                raise PhraseListError(f"{source}: {section}.{name} must be a table")
-            merged.setdefault(name, []).append((f"{source}: {section}.{name}", entry))
-    groups = []
-    for name, parts in merged.items():
-        cues = [c for where, t in parts for c in _strings(where, t, "cues")]
-        patterns = [c for where, t in parts for c in _strings(where, t, "patterns")]
-        first = {k: v for _, t in reversed(parts) for k, v in t.items()}
-        groups.append(
-            Group(
-                name,
-                compile_cues(cues, language, normaliser, parts[0][0])
-                + compile_patterns(patterns, parts[0][0]),
-                about=str(first.get("about", "")),
-                hint=str(first.get("hint", "")),
-                topic=str(first.get("topic", name if section == "alone" else "")),
-                negatable=bool(first.get("negatable", False)),
-            )
-        )
-    return tuple(groups)
-
-
-def _single(
-    data: list[tuple[str, dict[str, Any]]], section: str, key: str, language: str, normaliser: str
-) -> Group:
-    cues: list[str] = []
-    for source, table in data:
-        value = table.get(section, {})
-        if not isinstance(value, dict):
-            raise PhraseListError(f"{source}: [{section}] must be a table")
-        cues += _strings(f"{source}: {section}", value, key)
-    return Group(f"{section}.{key}", compile_cues(cues, language, normaliser, section))
-
-
-def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normaliser: str) -> Reader:
-    """A Reader from the parsed language file and any.toml, as (source, table) pairs."""
-    error_at = 1.0
-    for source, table in data:
-        severity = table.get("severity", {})
-        value = severity.get("error_at", error_at) if isinstance(severity, dict) else None
-        if not isinstance(value, (int, float)) or not 0 < value <= 1:
-            raise PhraseListError(f"{source}: severity.error_at must be a number in (0, 1]")
-        error_at = float(value)
-    return Reader(
-        language,
-        normaliser,
-        topics=_groups(data, "topic", language, normaliser),
-        moves=_groups(data, "move", language, normaliser),
-        alone=_groups(data, "alone", language, normaliser),
-        ownership=_single(data, "ownership", "cues", language, normaliser),
-        necessity=_single(data, "negation", "necessity", language, normaliser),
-        negators=_single(data, "negation", "not", language, normaliser),
-        breaks=_single(data, "negation", "breaks", language, normaliser),
-        error_at=error_at,
-    )
