@@ -165,8 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--normaliser", choices=NORMALISERS, default=DEFAULT_NORMALISER, help="stems or lemmas"
     )
+    parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="skip the held-out sets (for whoever tunes: not even their totals)",
+    )
     args = parser.parse_args(argv)
     for name, directories in SETS.items():
+        if args.tuning_only and "held-out" in name:
+            continue
         total = Score()
         print(f"{name}:")
         print(
