@@ -32,6 +32,8 @@ class Hit:
     term: str  # as the admin wrote it
     in_subject: bool
     key: str = ""  # the stem (or prefix) matched: "install", "installed" count once
+    start: int = 0  # the words it covers, [start, end) in its subject or body
+    end: int = 1
 
 
 Found = tuple[int, str, str]  # (rule index, term as written, stem or prefix matched)
@@ -113,11 +115,11 @@ class TermIndex:
         hits: list[Hit] = []
         for position, (_stem, found, phrases) in enumerate(entries):
             for owner, term, key in found:
-                hits.append(Hit(owner, term, in_subject, key))
+                hits.append(Hit(owner, term, in_subject, key, position, position + 1))
             for phrase, owner, term, key in phrases:
-                following = entries[position : position + len(phrase)]
-                if tuple(entry[0] for entry in following) == phrase:
-                    hits.append(Hit(owner, term, in_subject, key))
+                end = position + len(phrase)
+                if tuple(entry[0] for entry in entries[position:end]) == phrase:
+                    hits.append(Hit(owner, term, in_subject, key, position, end))
         return hits
 
 
