@@ -4,7 +4,8 @@ A message is stemmed once; each stem is then one dictionary lookup, whatever the
 of rules, which keeps routing far under a millisecond. Three kinds of term:
 
 - a word or phrase ("refund", "log in", "mot de passe"): matched on stems, so inflections
-  follow; a phrase matches its stems in order;
+  follow; a phrase matches its stems in order; a term with accents is also indexed
+  under the stems of its unaccented spelling ("atualização" finds "atualizacao");
 - a prefix ending in `*` ("factur*"): any word starting with it (the old syntax, kept);
 - in German and Dutch, a word inside a compound: "Rückerstattung" also finds
   "Rückerstattungsbetrag" and "Zahlungsfehler" finds "fehler" (a stem of at least
@@ -82,12 +83,19 @@ class _Index:
                 self.prefix_lengths.add(len(prefix))
             return
         # A phrase ending in * ("zwei-faktor*") is matched as the phrase of its stems.
-        stems = tuple(stem(word, language) for word in words(term.rstrip("*")))
-        if len(stems) == 1:
-            self.single.setdefault(stems[0], []).append((owner, term))
-            self.whole.setdefault(fold(words(term)[0]), []).append((owner, term))
-        elif stems:
-            self.phrases.setdefault(stems[0], []).append((stems, owner, term))
+        written = words(term.rstrip("*"))
+        if not written:
+            return
+        if len(written) == 1:
+            self.whole.setdefault(fold(written[0]), []).append((owner, term))
+        # Customers often type without accents ("atualizacao", "devolucion"), and the
+        # stemmer cuts an unaccented word differently: index the term both ways.
+        variants = (written, [fold(word) for word in written])
+        for stems in dict.fromkeys(tuple(stem(w, language) for w in v) for v in variants):
+            if len(stems) == 1:
+                self.single.setdefault(stems[0], []).append((owner, term))
+            else:
+                self.phrases.setdefault(stems[0], []).append((stems, owner, term))
 
 
 class TermIndex:
