@@ -3,7 +3,8 @@ speaks once for a queue.
 
 Three rules, each against one way a single word used to count several times:
 
-- a hit inside a longer phrase found at the same place gives nothing of its own: in
+- a hit inside a longer phrase found at the same place gives nothing of its own, nor
+  does a part of a compound where a keyword matches the whole word: in
   "no me llega el código" (account) the "llega" of a parcel that never came says nothing,
   "carte cadeau" (a gift card) is no bank "carte", "cancel my subscription" is no "cancel"
   of an order;
@@ -38,6 +39,8 @@ def combine(
     phrases = [hit for hit in live if hit.end - hit.start > 1]
     if phrases:
         live = [hit for hit in live if not _inside(hit, phrases)]
+    whole = {(hit.in_subject, hit.start) for hit in live if not hit.partial}
+    live = [hit for hit in live if not hit.partial or (hit.in_subject, hit.start) not in whole]
     at: Best = {}
     for hit in live:
         rule = rules[hit.owner]

@@ -7,9 +7,14 @@ of rules, which keeps routing far under a millisecond. Three kinds of term:
   follow; a phrase matches its stems in order; a term with accents is also indexed
   under the stems of its unaccented spelling ("atualização" finds "atualizacao");
 - a prefix ending in `*` ("factur*"): any word starting with it (the old syntax, kept);
+- an exact word starting with `=` ("=ups", "=utilisateur"): that word only, unstemmed, for
+  words whose stem is an everyday word's (Snowball cuts "ups" to "up", "utilisateur" to
+  the stem of "utiliser");
 - in German and Dutch, a word inside a compound: "Rückerstattung" also finds
   "Rückerstattungsbetrag" and "Zahlungsfehler" finds "fehler" (a stem of at least
-  COMPOUND_MIN letters at the start or end of a longer word).
+  COMPOUND_MIN letters at the start or end of a longer word). Such a hit is `partial`: a
+  keyword matching the whole word outranks it ("Handynummer" is a phone number, not a
+  "Handy").
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ class Hit:
     key: str = ""  # the stem (or prefix) matched: "install", "installed" count once
     start: int = 0  # the words it covers, [start, end) in its subject or body
     end: int = 1
+    partial: bool = False  # found inside a German or Dutch compound
 
 
-Found = tuple[int, str, str]  # (rule index, term as written, stem or prefix matched)
+Found = tuple[int, str, str, bool]  # (rule index, term as written, stem or prefix, partial)
 PhraseStart = tuple[tuple[str, ...], int, str, str]  # (stems, rule index, term, key)
 Entry = tuple[str, tuple[Found, ...], tuple[PhraseStart, ...]]
 CACHE_WORDS = 20_000  # distinct words remembered per language
@@ -50,6 +56,7 @@ class _Index:
     prefixes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     prefix_lengths: set[int] = field(default_factory=set)
     whole: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # folded words
+    exact: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # "=word" terms
     # word -> (its stem, what it matches by itself, phrases starting with it): words repeat,
     # so each is looked up once
     cache: dict[str, Entry] = field(default_factory=dict)
@@ -60,11 +67,15 @@ class _Index:
             if len(self.cache) >= CACHE_WORDS:
                 self.cache.clear()
             token_stem = stem(token, language)
-            found: list[Found] = [(o, t, token_stem) for o, t in self.single.get(token_stem, ())]
             folded = fold(token)
+            found: list[Found] = [
+                (o, t, token_stem, False) for o, t in self.single.get(token_stem, ())
+            ]
+            found += [(o, t, "=" + folded, False) for o, t in self.exact.get(folded, ())]
             for length in self.prefix_lengths:
                 found += [
-                    (o, t, folded[:length]) for o, t in self.prefixes.get(folded[:length], ())
+                    (o, t, folded[:length], False)
+                    for o, t in self.prefixes.get(folded[:length], ())
                 ]
             if language in COMPOUND_LANGUAGES and len(folded) >= COMPOUND_MIN + COMPOUND_REST:
                 found += _compound_hits(self, folded, token_stem)
@@ -76,6 +87,11 @@ class _Index:
         return entry
 
     def add(self, owner: int, term: str, language: str) -> None:
+        if term.startswith("=") and len(words(term)) == 1:
+            word = fold(words(term)[0])
+            self.exact.setdefault(word, []).append((owner, term))
+            self.whole.setdefault(word, []).append((owner, term))
+            return
         if term.endswith("*") and len(words(term)) == 1:
             prefix = fold(term.rstrip("*").strip().casefold())
             if prefix:
@@ -122,8 +138,8 @@ class TermIndex:
         entries = [cache.get(token) or lookup(token, language) for token in words(text)]
         hits: list[Hit] = []
         for position, (_stem, found, phrases) in enumerate(entries):
-            for owner, term, key in found:
-                hits.append(Hit(owner, term, in_subject, key, position, position + 1))
+            for owner, term, key, partial in found:
+                hits.append(Hit(owner, term, in_subject, key, position, position + 1, partial))
             for phrase, owner, term, key in phrases:
                 end = position + len(phrase)
                 if tuple(entry[0] for entry in entries[position:end]) == phrase:
@@ -138,13 +154,16 @@ def _compound_hits(index: _Index, folded: str, token_stem: str) -> list[Found]:
     "Zahlungsfehlern" ends with the stem of "Fehler"; "Rückerstattungsantrag" starts with
     the word "Rückerstattung"; "zurücksetzen" does not start with "zurücksenden".
     """
-    hits = []
+    hits: list[Found] = []
     for cut in range(COMPOUND_REST, len(token_stem) - COMPOUND_MIN + 1):
         head = token_stem[cut:]
         for owner, term in index.single.get(head, ()):
-            hits.append((owner, term, head))
+            hits.append((owner, term, head, True))
+    for cut in range(COMPOUND_REST, len(folded) - COMPOUND_MIN + 1):
+        for owner, term in index.exact.get(folded[cut:], ()):
+            hits.append((owner, term, "=" + folded[cut:], True))
     for cut in range(COMPOUND_MIN + 1, len(folded) - COMPOUND_REST + 1):
         first = folded[:cut]
         for owner, term in index.whole.get(first, ()):
-            hits.append((owner, term, first))
+            hits.append((owner, term, first, True))
     return hits
