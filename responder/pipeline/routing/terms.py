@@ -15,6 +15,9 @@ of rules, which keeps routing far under a millisecond. Three kinds of term:
   COMPOUND_MIN letters at the start or end of a longer word). Such a hit is `partial`: a
   keyword matching the whole word outranks it ("Handynummer" is a phone number, not a
   "Handy").
+- in German and Dutch, a separable verb split by the sentence: "zurückerstatten" also
+  finds "erstatten Sie mir das Geld zurück", "terugsturen" finds "stuur ik het terug"
+  (the particle at most SEPARABLE_WINDOW words after the verb).
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ from responder.pipeline.textnorm import fold
 COMPOUND_LANGUAGES = frozenset({"de", "nl"})
 COMPOUND_MIN = 4  # letters of a stem found inside a compound word
 COMPOUND_REST = 3  # letters the rest of the compound must have
+SEPARABLE = {  # verb particles, longest first
+    "de": ("zuruck", "nach", "weg", "aus", "auf", "ein", "mit", "vor", "ab", "an", "um", "zu"),
+    "nl": ("terug", "door", "over", "vast", "aan", "uit", "mee", "weg", "toe", "af", "op", "in"),
+}
+SEPARABLE_WINDOW = 6
+SEPARABLE_REST = 4  # letters the verb must have without its particle
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,8 @@ class _Index:
     prefix_lengths: set[int] = field(default_factory=set)
     whole: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # folded words
     exact: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # "=word" terms
+    # stem of a separable verb without its particle -> (particle, rule index, term, key)
+    separable: dict[str, list[tuple[str, int, str, str]]] = field(default_factory=dict)
     # word -> (its stem, what it matches by itself, phrases starting with it): words repeat,
     # so each is looked up once
     cache: dict[str, Entry] = field(default_factory=dict)
@@ -104,6 +115,7 @@ class _Index:
             return
         if len(written) == 1:
             self.whole.setdefault(fold(written[0]), []).append((owner, term))
+            self._separable(owner, term, fold(written[0]), language)
         # Customers often type without accents ("atualizacao", "devolucion"), and the
         # stemmer cuts an unaccented word differently: index the term both ways.
         variants = (written, [fold(word) for word in written])
@@ -112,6 +124,14 @@ class _Index:
                 self.single.setdefault(stems[0], []).append((owner, term))
             else:
                 self.phrases.setdefault(stems[0], []).append((stems, owner, term))
+
+    def _separable(self, owner: int, term: str, word: str, language: str) -> None:
+        for particle in SEPARABLE.get(language, ()):
+            if word.startswith(particle) and len(word) - len(particle) >= SEPARABLE_REST:
+                rest = stem(word[len(particle) :], language)
+                entry = (particle, owner, term, stem(word, language))
+                self.separable.setdefault(rest, []).append(entry)
+                return
 
 
 class TermIndex:
@@ -135,9 +155,13 @@ class TermIndex:
         if index is None:
             return []
         cache, lookup = index.cache, index.word
-        entries = [cache.get(token) or lookup(token, language) for token in words(text)]
+        tokens = words(text)
+        entries = [cache.get(token) or lookup(token, language) for token in tokens]
         hits: list[Hit] = []
-        for position, (_stem, found, phrases) in enumerate(entries):
+        separable = index.separable
+        for position, (token_stem, found, phrases) in enumerate(entries):
+            if separable and token_stem in separable:
+                hits += _split_verb(separable[token_stem], tokens, position, in_subject)
             for owner, term, key, partial in found:
                 hits.append(Hit(owner, term, in_subject, key, position, position + 1, partial))
             for phrase, owner, term, key in phrases:
@@ -145,6 +169,18 @@ class TermIndex:
                 if tuple(entry[0] for entry in entries[position:end]) == phrase:
                     hits.append(Hit(owner, term, in_subject, key, position, end))
         return hits
+
+
+def _split_verb(
+    verbs: list[tuple[str, int, str, str]], tokens: list[str], position: int, in_subject: bool
+) -> list[Hit]:
+    """The verb at `position` with its particle a few words later ("stuur ... terug")."""
+    following = [fold(t) for t in tokens[position + 1 : position + 1 + SEPARABLE_WINDOW]]
+    return [
+        Hit(owner, term, in_subject, key, position, position + 1)
+        for particle, owner, term, key in verbs
+        if particle in following
+    ]
 
 
 def _compound_hits(index: _Index, folded: str, token_stem: str) -> list[Found]:
