@@ -13,7 +13,7 @@ exactly the rules'.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from responder.pipeline.routing.evidence import combine
@@ -24,6 +24,7 @@ from responder.pipeline.routing.terms import TermIndex
 from responder.pipeline.textnorm import fold
 
 FALLBACK_QUEUE = "general"
+ENGLISH = "en"
 # What a customer writes about comes first; a pasted log or contract further down only
 # slows every search without changing where the mail belongs.
 CLASSIFY_CHARS = 6000
@@ -171,8 +172,14 @@ class Router:
                 where = "hard" if rule.hard else "message"
                 found.append(Evidence(rule.name, rule.queue, None, where, rule.weight))
         words = self._keywords(facts, language, rule_holds)
-        if not words and self.scoring.other_languages > 0:
-            words = self._other_languages(facts, rule_holds)
+        if self.scoring.other_languages > 0:
+            if not words:
+                words = self._other_languages(facts, rule_holds)
+            elif language != ENGLISH and all(e.where != "subject" for e in words):
+                # "Invoice request" over a French body: ticket systems, forwards and
+                # templates write subjects in English.
+                subject_only = replace(facts, new_text="")
+                words += self._keywords(subject_only, ENGLISH, rule_holds, *self._foreign(ENGLISH))
         return tuple(found + words)
 
     def _keywords(
@@ -185,6 +192,8 @@ class Router:
     ) -> list[Evidence]:
         hits = self.terms.find(facts.subject, language, True)
         hits += self.terms.find(facts.body, language, False)
+        if tag:  # another language's lists: no compound parts ("aspirateur" holds no "teurer")
+            hits = [hit for hit in hits if not hit.partial]
         weight = self.scoring.subject_weight
         return [
             Evidence(rule.name, rule.queue, hit.term + tag, _where(hit.in_subject), points)
@@ -192,16 +201,21 @@ class Router:
         ]
 
     def _other_languages(self, facts: MessageFacts, holds: Callable[[int], bool]) -> list[Evidence]:
-        """Nothing in the detected language's lists: a short or mixed message is often
-        detected wrongly, so take the language whose lists find most, at a lower weight."""
+        """Nothing in the detected language's lists (for the whole message, or for its
+        subject): a short or mixed message is often detected wrongly, so take the language
+        whose lists find most, at a lower weight."""
         best: list[Evidence] = []
         for other in self.terms.languages:
             if other == facts.language:
                 continue
-            found = self._keywords(facts, other, holds, self.scoring.other_languages, f" ({other})")
+            found = self._keywords(facts, other, holds, *self._foreign(other))
             if sum(e.points for e in found) > sum(e.points for e in best):
                 best = found
         return best
+
+    def _foreign(self, language: str) -> tuple[float, str]:
+        """Scale and evidence tag for another language's lists."""
+        return self.scoring.other_languages, f" ({language})"
 
     def _consult_model(self, facts: MessageFacts, rules: RouteResult) -> RouteResult:
         model, learning = self.model, self.learning
