@@ -125,3 +125,14 @@ def test_dev_set_accuracy() -> None:
     totals = Counter(mail.queue for mail in mails)
     assert sum(right.values()) / len(mails) >= 0.95, dict(right)
     assert all(right[q] / totals[q] >= 0.9 for q in totals), dict(right)
+
+
+def test_a_weight_0_phrase_silences_the_keywords_inside_it() -> None:
+    rules = router(
+        {"queue": "technical", "weight": 2.0, "keywords": {"fr": ["erreur"]}},
+        {"queue": "orders", "keywords": {"fr": ["commande"]}},
+        {"queue": "general", "weight": 0, "keywords": {"fr": ["par erreur"]}},
+    )
+    result = rules.route(facts("", "j'ai passé commande par erreur", "fr"))
+    assert (result.queue, result.scores) == ("orders", {"orders": 1.0, "general": 0.0})
+    assert rules.route(facts("", "un message d'erreur", "fr")).queue == "technical"
