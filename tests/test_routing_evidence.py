@@ -55,11 +55,19 @@ def test_a_compound_part_yields_to_a_keyword_matching_the_whole_word() -> None:
 
 
 def test_an_exact_word_is_not_stemmed() -> None:
-    stemmed = router({"queue": "orders", "keywords": {"en": ["ups"]}})
-    exact = router({"queue": "orders", "keywords": {"any": ["=ups"]}})
-    assert stemmed.route(facts("", "please set it up")).queue == "orders"  # "ups" → "up"
-    assert exact.route(facts("", "please set it up")).queue == "general"
-    assert exact.route(facts("", "UPS lost it")).queue == "orders"
+    stemmed = router({"queue": "orders", "keywords": {"en": ["customs"]}})
+    exact = router({"queue": "orders", "keywords": {"any": ["=customs"]}})
+    assert stemmed.route(facts("", "dear customer")).queue == "orders"  # both "custom"
+    assert exact.route(facts("", "dear customer")).queue == "general"
+    assert exact.route(facts("", "held at CUSTOMS")).queue == "orders"
+
+
+def test_short_words_are_not_stemmed() -> None:
+    """Portuguese "não" would stem to "na" (at the): "não entregue" is no "na entrega"."""
+    rules = router({"queue": "orders", "keywords": {"pt": ["não entregue"], "en": ["ups"]}})
+    assert rules.route(facts("", "pedido não entregue", "pt")).queue == "orders"
+    assert rules.route(facts("", "montagem na entrega", "pt")).queue == "general"
+    assert rules.route(facts("", "please set it up")).queue == "general"
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,8 @@ class _Index:
             ]
             found += [(o, t, "=" + folded, False) for o, t in self.exact.get(folded, ())]
             for length in self.prefix_lengths:
+                if length > len(folded):
+                    continue
                 found += [
                     (o, t, folded[:length], False)
                     for o, t in self.prefixes.get(folded[:length], ())
