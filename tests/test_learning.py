@@ -17,7 +17,8 @@ from responder.service.ledger import Ledger, NewMessage
 from responder.service.watcher import SeenMessage
 
 FOLDERS = {f"Queues/{q}": q for q in ("billing", "technical", "orders", "account", "general")}
-MAIL = LabelledMail("technical", "en", "Hello", "The display on my e-bike stays dark.")
+# A mail the shipped rules cannot place (no keyword of any queue): the model must decide.
+MAIL = LabelledMail("technical", "en", "Hello", "The front light of my e-bike stays dark.")
 
 
 class Box:

@@ -13,7 +13,7 @@ from responder.pipeline.routing.rules import parse_rule
 from responder.pipeline.routing.stems import languages
 from responder.pipeline.routing.terms import TermIndex
 
-_SCORING_KEYS = {"subject_weight", "margin", "min_score", "fallback"}
+_SCORING_KEYS = {"subject_weight", "margin", "min_score", "fallback", "other_languages"}
 _LEARNING_KEYS = {"enabled", "confidence", "min_examples"}
 
 
@@ -77,6 +77,7 @@ def _scoring(where: str, raw: Any) -> Scoring:
         margin=_number(where, raw, "margin", default.margin),
         min_score=_number(where, raw, "min_score", default.min_score),
         fallback=fallback,
+        other_languages=_number(where, raw, "other_languages", default.other_languages),
     )
 
 

@@ -12,9 +12,11 @@ exactly the rules'.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from responder.pipeline.routing.evidence import combine
 from responder.pipeline.routing.learned import NaiveBayes, features
 from responder.pipeline.routing.priority import PriorityRules
 from responder.pipeline.routing.rules import RouteRule
@@ -22,6 +24,7 @@ from responder.pipeline.routing.terms import TermIndex
 from responder.pipeline.textnorm import fold
 
 FALLBACK_QUEUE = "general"
+ENGLISH = "en"
 # What a customer writes about comes first; a pasted log or contract further down only
 # slows every search without changing where the mail belongs.
 CLASSIFY_CHARS = 6000
@@ -89,6 +92,9 @@ class Scoring:
     margin: float = 1.0
     min_score: float = 1.0
     fallback: str = FALLBACK_QUEUE
+    # When the detected language's lists find nothing, the best other language's, at
+    # this fraction of the weight (0 turns it off).
+    other_languages: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -152,34 +158,64 @@ class Router:
 
     def _evidence(self, facts: MessageFacts) -> tuple[Evidence, ...]:
         subject, body, language = facts.subject, facts.body, facts.language
-        hits = self.terms.find(subject, language, True) + self.terms.find(body, language, False)
-        # One stem counts once per rule ("install", "installed"), where it weighs most.
-        best: dict[tuple[int, str], bool] = {}
-        terms: dict[tuple[int, str], str] = {}
-        for hit in hits:
-            slot = (hit.owner, hit.key)
-            best[slot] = best.get(slot, False) or hit.in_subject
-            terms.setdefault(slot, hit.term)
         holds: dict[int, bool] = {}
+
+        def rule_holds(index: int) -> bool:
+            if index not in holds:
+                rule = self.rules[index]
+                holds[index] = rule.conditions_hold(subject, body, facts.sender, language)
+            return holds[index]
+
         found: list[Evidence] = []
-        for rule in self.rules:
-            if (
-                rule.keywords is None
-                and rule.has_conditions
-                and rule.conditions_hold(subject, body, facts.sender, language)
-            ):
+        for index, rule in enumerate(self.rules):
+            if rule.keywords is None and rule.has_conditions and rule_holds(index):
                 where = "hard" if rule.hard else "message"
                 found.append(Evidence(rule.name, rule.queue, None, where, rule.weight))
-        for slot, in_subject in best.items():
-            index = slot[0]
-            rule, term = self.rules[index], terms[slot]
-            if index not in holds:
-                holds[index] = rule.conditions_hold(subject, body, facts.sender, language)
-            if holds[index]:
-                weight = rule.weight * (self.scoring.subject_weight if in_subject else 1.0)
-                where = "subject" if in_subject else "body"
-                found.append(Evidence(rule.name, rule.queue, term, where, weight))
-        return tuple(found)
+        words = self._keywords(facts, language, rule_holds)
+        if self.scoring.other_languages > 0:
+            if not words:
+                words = self._other_languages(facts, rule_holds)
+            elif language != ENGLISH and all(e.where != "subject" for e in words):
+                # "Invoice request" over a French body: ticket systems, forwards and
+                # templates write subjects in English.
+                subject_only = replace(facts, new_text="")
+                words += self._keywords(subject_only, ENGLISH, rule_holds, *self._foreign(ENGLISH))
+        return tuple(found + words)
+
+    def _keywords(
+        self,
+        facts: MessageFacts,
+        language: str,
+        holds: Callable[[int], bool],
+        scale: float = 1.0,
+        tag: str = "",
+    ) -> list[Evidence]:
+        hits = self.terms.find(facts.subject, language, True)
+        hits += self.terms.find(facts.body, language, False)
+        if tag:  # another language's lists: no compound parts ("aspirateur" holds no "teurer")
+            hits = [hit for hit in hits if not hit.partial]
+        weight = self.scoring.subject_weight
+        return [
+            Evidence(rule.name, rule.queue, hit.term + tag, _where(hit.in_subject), points)
+            for rule, hit, points in combine(hits, self.rules, holds, weight, scale)
+        ]
+
+    def _other_languages(self, facts: MessageFacts, holds: Callable[[int], bool]) -> list[Evidence]:
+        """Nothing in the detected language's lists (for the whole message, or for its
+        subject): a short or mixed message is often detected wrongly, so take the language
+        whose lists find most, at a lower weight."""
+        best: list[Evidence] = []
+        for other in self.terms.languages:
+            if other == facts.language:
+                continue
+            found = self._keywords(facts, other, holds, *self._foreign(other))
+            if sum(e.points for e in found) > sum(e.points for e in best):
+                best = found
+        return best
+
+    def _foreign(self, language: str) -> tuple[float, str]:
+        """Scale and evidence tag for another language's lists."""
+        return self.scoring.other_languages, f" ({language})"
 
     def _consult_model(self, facts: MessageFacts, rules: RouteResult) -> RouteResult:
         model, learning = self.model, self.learning
@@ -194,6 +230,10 @@ class Router:
         return RouteResult(
             queue, "learned", False, (), rules.scores, rules.evidence, "learned", probability
         )
+
+
+def _where(in_subject: bool) -> str:
+    return "subject" if in_subject else "body"
 
 
 def _top_rule(evidence: tuple[Evidence, ...], queue: str) -> str | None:

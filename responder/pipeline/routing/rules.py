@@ -2,8 +2,10 @@
 
 Rules are data from config/routing.toml. A keyword rule gives `weight` points per distinct
 term found (`subject_weight` times that in the subject); a rule without keywords gives
-`weight` once when its conditions hold. A `hard` rule (by default, one that only names
-senders or sender domains) decides outright: the admin said "this sender goes there".
+`weight` once when its conditions hold; a rule of weight 0 lists phrases that are no
+evidence and silence the keywords inside them ("par erreur" is no error message). A `hard`
+rule (by default, one that only names senders or sender domains) decides outright: the
+admin said "this sender goes there".
 """
 
 from __future__ import annotations
@@ -84,8 +86,8 @@ def parse_rule(where: str, raw: Any) -> RouteRule:
     if not isinstance(queue, str) or not _QUEUE_NAME.match(queue):
         raise ConfigError(where, f"queue must be a short lower-case name, got {queue!r}")
     weight = raw.get("weight", 1.0)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-        raise ConfigError(f"{where}.weight", f"must be a positive number, got {weight!r}")
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        raise ConfigError(f"{where}.weight", f"must be a number ≥ 0, got {weight!r}")
     senders = frozenset(s.lower() for s in strings(where, "senders", raw))
     domains = tuple(d.lower().lstrip("@.") for d in strings(where, "sender_domains", raw))
     keywords = _keyword_table(f"{where}.keywords", raw.get("keywords"))

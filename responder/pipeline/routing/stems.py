@@ -28,6 +28,7 @@ _ALGORITHMS = {
 # ("e-mail" → "e", "mail": keywords are split the same way, so the phrase still matches).
 _WORD = re.compile(r"[^\W_]+")
 CACHE_WORDS = 50_000
+SHORT = 3
 
 
 @lru_cache(maxsize=len(_ALGORITHMS) + 1)
@@ -38,9 +39,15 @@ def _stemmer(language: str) -> Stemmer.Stemmer | None:
 
 @lru_cache(maxsize=CACHE_WORDS)
 def stem(word: str, language: str) -> str:
-    """One casefolded word to its folded stem; unknown languages only fold."""
+    """One casefolded word to its folded stem; unknown languages only fold.
+
+    Words of SHORT letters or fewer are only folded: a stemmer gains nothing on them and
+    loses a lot ("não" → "nã" → "na": "não entregue" would match "na entrega").
+    """
     stemmer = _stemmer(language)
-    return fold(stemmer.stemWord(word) if stemmer else word)
+    if stemmer is None or len(word) <= SHORT:
+        return fold(word)
+    return fold(stemmer.stemWord(word))
 
 
 def words(text: str) -> list[str]:
