@@ -96,7 +96,7 @@ class Curve:
 
 
 def learning_curve(pipeline: Pipeline, seed: int) -> Curve:
-    stream = mixed_stream(seed=seed + 100, count=STREAM)
+    stream = mixed_stream(seed=seed + 100, count=STREAM, shop_share=0.75)  # as the live test
     items = []
     for mail in stream:
         raw = mail.as_eml()

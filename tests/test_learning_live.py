@@ -84,7 +84,7 @@ def test_the_service_learns_from_moves_and_keeps_it_after_a_restart(
     make_mailstack: Callable[..., MailStack], tmp_path: Path
 ) -> None:
     stack = make_mailstack(users=[SUPPORT])
-    stream = mixed_stream(seed=7, count=400)
+    stream = mixed_stream(seed=7, count=400, shop_share=0.75)
     env = {
         "RESPONDER_PROMISES_CHECK_INTERVAL": "5",
         # The service subprocess must run this tree, not whichever one pip installed.

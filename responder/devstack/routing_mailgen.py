@@ -1,7 +1,9 @@
-"""Labelled mail for the learning tests: an e-bike shop whose trade words the shipped rules do
-not know (displays, motors, saddles, instalments), mixed with the evaluation set's messages.
+"""Labelled mail for the learning tests: an e-bike shop with its own trade words (displays,
+motors, saddles, instalments, its model names), mixed with the evaluation set's messages.
 
-The rules send most of the shop's own mail to `general`; agents correct that by moving it.
+The shipped rules place about six in ten of the shop's own mails (measured 2026-11-30, after
+the rules were broadened) and send most of the rest to `general`; agents correct that by
+moving it. The learning test therefore streams three shop mails for each evaluation one.
 Each situation has several wordings and slots, so "similar new messages" share vocabulary with
 the corrected ones without repeating them.
 """
