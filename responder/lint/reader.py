@@ -142,10 +142,12 @@ class Reader:
     def _owners(self, tokens: Tokens) -> list[Span]:
         """Ownership cues that no negation undoes ("we will not refund" is no ownership)."""
         exempt = self.cleared.spans(tokens)
+        # the "not" of "you don't have to" or "no need to" is no owner's either
+        lifts = exempt + self._lifts(tokens)
         negated = {
             i
             for span in self.negators.spans(tokens)
-            if not any(_inside(span, c) for c in exempt)
+            if not any(_inside(span, c) for c in lifts)
             for i in range(span.first, span.last + 1)
         }
         breaks = self._breaks(tokens)
