@@ -90,6 +90,9 @@ class Reader:
     contrast: Group  # "but", "however": ownership before it does not clear a move after it
     clause: Group  # "until", "bis": opens a clause, so a "not" after it is not the owner's
     error_at: float
+    # "not the courier's fault", "nicht Ihr Problem": a party named as *not* to blame. Its
+    # "not" undoes no ownership, and it clears the sentence as ownership does.
+    cleared: Group = Group("negation.cleared", ())
     comma_ends_clause: bool = False  # a comma ends a cue's gap and an ownership's clause
     negation_after: int = 0  # how far after an ownership cue a "not" still undoes it
 
@@ -138,8 +141,14 @@ class Reader:
 
     def _owners(self, tokens: Tokens) -> list[Span]:
         """Ownership cues that no negation undoes ("we will not refund" is no ownership)."""
+        exempt = self.cleared.spans(tokens)
+        # the "not" of "you don't have to" or "no need to" is no owner's either
+        lifts = exempt + self._lifts(tokens)
         negated = {
-            i for span in self.negators.spans(tokens) for i in range(span.first, span.last + 1)
+            i
+            for span in self.negators.spans(tokens)
+            if not any(_inside(span, c) for c in lifts)
+            for i in range(span.first, span.last + 1)
         }
         breaks = self._breaks(tokens)
         # a comma or a word opening a clause ("until", "bis") ends how far a later "not" reaches
@@ -148,7 +157,7 @@ class Reader:
         }
         if self.comma_ends_clause:
             breaks |= commas
-        return [  # "we will not refund", "nothing more we can do for you": not ownership
+        return exempt + [  # "we will not refund", "nothing more we can do for you": not ownership
             span
             for span in self.ownership.spans(tokens)
             if not negated.intersection(_scope(span, breaks, self.negation_after, commas))

@@ -71,7 +71,21 @@ def _single(
         if not isinstance(value, dict):
             raise PhraseListError(f"{source}: [{section}] must be a table")
         cues += _strings(f"{source}: {section}", value, key)
-    return Group(f"{section}.{key}", compile_cues(cues, language, normaliser, section, commas))
+    # grammatical forms words cannot say ("I've <participle>"): raw regexes beside the cues
+    patterns = [p for source, t in data for p in _patterns(source, t, section, key)]
+    return Group(
+        f"{section}.{key}",
+        compile_cues(cues, language, normaliser, section, commas)
+        + compile_patterns(patterns, section),
+    )
+
+
+def _patterns(source: str, table: dict[str, Any], section: str, key: str) -> list[str]:
+    """`patterns` of `[ownership]` (beside `cues`); other single lists take none."""
+    value = table.get(section, {})
+    if key != "cues" or not isinstance(value, dict):
+        return []
+    return _strings(f"{source}: {section}", value, "patterns")
 
 
 def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normaliser: str) -> Reader:
@@ -96,6 +110,7 @@ def build_reader(language: str, data: list[tuple[str, dict[str, Any]]], normalis
         breaks=_single(data, "negation", "breaks", language, normaliser),
         contrast=_single(data, "negation", "contrast", language, normaliser),
         clause=_single(data, "negation", "clause", language, normaliser),
+        cleared=_single(data, "negation", "cleared", language, normaliser, commas),
         error_at=error_at,
         comma_ends_clause=commas,
         negation_after=_negation_after(data),
