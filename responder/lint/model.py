@@ -1,0 +1,139 @@
+"""A small logistic model that second-guesses the cue reader on one sentence.
+
+The cue reader (responder/lint/reader.py) decides from hand-written cue lists; on
+sentences written blind by other people it both misses deflections worded in ways
+no list foresaw and flags good sentences that name a topic. This model reads the
+same sentence as a bag of features — the reader's own signals (which topics,
+moves, ownership and negation cues it found, and what it concluded) plus word
+stems and stem bigrams — and gives the probability that the sentence deflects.
+
+Its weights are trained offline (`python bench/lint_model.py --train`) and shipped
+as data (config/lint/model.json), so linting stays deterministic and needs no
+training; scoring is a sum of weights, pure Python. Whether and how the linter uses
+it (a veto on a rule finding, an extra catch) is decided by what the
+cross-validation in bench/lint_model_report.txt supports, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from responder.config.defaults import LINT_PHRASES
+from responder.lint.cues import Tokens, tokenize
+from responder.lint.phrases import PhraseBook
+
+MODEL_PATH = LINT_PHRASES / "model.json"
+_PUNCTUATION = frozenset(",;:!?.()[]—–^")
+
+
+def reader_signals(book: PhraseBook, tokens: Tokens, sentence: str) -> list[str]:
+    """What the cue reader saw in the sentence: groups found, ownership, negation, its verdict."""
+    reader = book.reader
+    lifted = reader.necessity.spans(tokens)
+    out: list[str] = []
+    topics = [g.name for g in reader.topics if g.spans(tokens)]
+    moves = [g.name for g in reader.moves if reader._live(g, tokens, lifted)]
+    alone = [g.name for g in reader.alone if reader._live(g, tokens, lifted)]
+    out += [f"T:{n}" for n in topics] + [f"M:{n}" for n in moves] + [f"A:{n}" for n in alone]
+    if topics and moves:
+        out.append("TM")
+    if reader.ownership.spans(tokens):
+        out.append("O:raw")
+        if reader._owners(tokens):
+            out.append("O:live")
+    if reader.negators.spans(tokens):
+        out.append("NEG")
+    if lifted:
+        out.append("NEC")
+    found = book.read(sentence)
+    out += [f"R:{d.topic}" for d in found] + [f"R:{d.severity}" for d in found]
+    out.append("R:any" if found else "R:none")
+    return out
+
+
+def features(book: PhraseBook, sentence: str) -> list[str]:
+    """The sentence's features: reader signals (shared and per language), stems, stem bigrams."""
+    language = book.language
+    tokens = tokenize(sentence, language, book.reader.normaliser)
+    signals = reader_signals(book, tokens, sentence)
+    keys = [t.rsplit("#", 1)[1] for t in tokens.line.split(" ")]
+    words = [k for k in keys if k not in _PUNCTUATION]
+    out = [f"s:{s}" for s in signals] + [f"{language}:s:{s}" for s in signals]
+    out.append(f"{language}:bias")
+    out += [f"{language}:w:{w}" for w in dict.fromkeys(words)]
+    out += [f"{language}:b:{a}_{b}" for a, b in dict.fromkeys(zip(keys, keys[1:], strict=False))]
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The model's probability that a sentence deflects, and the features that weighed most."""
+
+    probability: float
+    strongest: tuple[tuple[str, float], ...]  # (feature, weight), largest pull first
+
+    def why(self) -> str:
+        words = ", ".join(f"{_shown(f)} {w:+.1f}" for f, w in self.strongest)
+        return f"model: p={self.probability:.2f}, strongest: {words}"
+
+
+@dataclass(frozen=True)
+class Model:
+    """Weights per feature, an intercept, and the thresholds the cross-validation chose."""
+
+    weights: dict[str, float]
+    intercept: float
+    veto_below: float  # a rule finding with p below this is dropped (0: never)
+    catch_above: float  # a sentence the rules pass with p above this is flagged (> 1: never)
+    trained_on: str = ""
+
+    def verdict(self, book: PhraseBook, sentence: str, top: int = 4) -> Verdict:
+        present = [(f, self.weights[f]) for f in features(book, sentence) if f in self.weights]
+        score = self.intercept + sum(w for _, w in present)
+        probability = 1.0 / (1.0 + math.exp(-max(min(score, 30.0), -30.0)))
+        toward = 1.0 if probability >= 0.5 else -1.0  # explain the side the model came down on
+        ranked = sorted(present, key=lambda fw: (-fw[1] * toward, fw[0]))
+        return Verdict(probability, tuple(ranked[:top]))
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "intercept": self.intercept,
+            "veto_below": self.veto_below,
+            "catch_above": self.catch_above,
+            "trained_on": self.trained_on,
+            "weights": dict(sorted(self.weights.items())),
+        }
+
+
+def _shown(feature: str) -> str:
+    """`en:w:refund` → `refund`; `s:R:policy` → `rules:policy`; `en:b:our_polici` → `our polici`."""
+    kind, _, rest = feature.partition(":")
+    if kind == "s":
+        return "rules:" + rest.removeprefix("R:")
+    sub, _, value = rest.partition(":")
+    if sub == "s":
+        return "rules:" + value.removeprefix("R:")
+    return value.replace("_", " ") if value else sub
+
+
+def load_model(path: Path = MODEL_PATH) -> Model | None:
+    """The shipped model, or None when there is none (the rules then decide alone)."""
+    if not path.is_file():
+        return None
+    return _cached(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _cached(path_text: str, _mtime: int) -> Model:
+    data = json.loads(Path(path_text).read_text(encoding="utf-8"))
+    return Model(
+        weights={str(k): float(v) for k, v in data["weights"].items()},
+        intercept=float(data["intercept"]),
+        veto_below=float(data["veto_below"]),
+        catch_above=float(data["catch_above"]),
+        trained_on=str(data.get("trained_on", "")),
+    )
