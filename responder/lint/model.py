@@ -16,6 +16,7 @@ cross-validation in bench/lint_model_report.txt supports, not here.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pathlib import Path
 from responder.config.defaults import LINT_PHRASES
 from responder.lint.cues import Tokens, tokenize
 from responder.lint.phrases import PhraseBook
+from responder.lint.reader import Deflection
 
 MODEL_PATH = LINT_PHRASES / "model.json"
 _PUNCTUATION = frozenset(",;:!?.()[]—–^")
@@ -49,23 +51,34 @@ def reader_signals(book: PhraseBook, tokens: Tokens, sentence: str) -> list[str]
         out.append("NEG")
     if lifted:
         out.append("NEC")
-    found = book.read(sentence)
+    found = reader.deflections(sentence)  # the rules alone, never a judged book's verdict
     out += [f"R:{d.topic}" for d in found] + [f"R:{d.severity}" for d in found]
     out.append("R:any" if found else "R:none")
     return out
 
 
-def features(book: PhraseBook, sentence: str) -> list[str]:
-    """The sentence's features: reader signals (shared and per language), stems, stem bigrams."""
+def features(
+    book: PhraseBook, sentence: str, kind: str = "all", found: list[Deflection] | None = None
+) -> list[str]:
+    """The sentence's features: reader signals (shared and per language), stems, stem bigrams.
+
+    `kind` "all" takes every signal of the reader (which costs a second reading of the
+    cues), "verdict" only whether the rules flag it (free when `found` is given), "words"
+    none."""
     language = book.language
     tokens = tokenize(sentence, language, book.reader.normaliser)
-    signals = reader_signals(book, tokens, sentence)
+    signals: list[str] = []
+    if kind == "all":
+        signals = reader_signals(book, tokens, sentence)
+    elif kind == "verdict":
+        found = book.reader.deflections(sentence) if found is None else found
+        signals = ["R:any" if found else "R:none"]
     keys = [t.rsplit("#", 1)[1] for t in tokens.line.split(" ")]
     words = [k for k in keys if k not in _PUNCTUATION]
     out = [f"s:{s}" for s in signals] + [f"{language}:s:{s}" for s in signals]
     out.append(f"{language}:bias")
     out += [f"{language}:w:{w}" for w in dict.fromkeys(words)]
-    out += [f"{language}:b:{a}_{b}" for a, b in dict.fromkeys(zip(keys, keys[1:], strict=False))]
+    out += [f"{language}:b:{a}_{b}" for a, b in dict.fromkeys(itertools.pairwise(keys))]
     return list(dict.fromkeys(out))
 
 
@@ -90,9 +103,14 @@ class Model:
     veto_below: float  # a rule finding with p below this is dropped (0: never)
     catch_above: float  # a sentence the rules pass with p above this is flagged (> 1: never)
     trained_on: str = ""
+    kind: str = "all"  # the feature set (see `features`)
 
-    def verdict(self, book: PhraseBook, sentence: str, top: int = 4) -> Verdict:
-        present = [(f, self.weights[f]) for f in features(book, sentence) if f in self.weights]
+    def verdict(
+        self, book: PhraseBook, sentence: str, found: list[Deflection] | None = None, top: int = 4
+    ) -> Verdict:
+        """The probability that the sentence deflects; `found`: the rules' findings, if known."""
+        feats = features(book, sentence, self.kind, found)
+        present = [(f, self.weights[f]) for f in feats if f in self.weights]
         score = self.intercept + sum(w for _, w in present)
         probability = 1.0 / (1.0 + math.exp(-max(min(score, 30.0), -30.0)))
         toward = 1.0 if probability >= 0.5 else -1.0  # explain the side the model came down on
@@ -105,6 +123,7 @@ class Model:
             "veto_below": self.veto_below,
             "catch_above": self.catch_above,
             "trained_on": self.trained_on,
+            "kind": self.kind,
             "weights": dict(sorted(self.weights.items())),
         }
 
@@ -136,4 +155,5 @@ def _cached(path_text: str, _mtime: int) -> Model:
         veto_below=float(data["veto_below"]),
         catch_above=float(data["catch_above"]),
         trained_on=str(data.get("trained_on", "")),
+        kind=str(data.get("kind", "all")),
     )
