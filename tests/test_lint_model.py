@@ -13,7 +13,7 @@ from responder.lint.checks import Problem
 from responder.lint.judged import DEFAULT_MODE, JudgedBook, ModelDeflection, judged
 from responder.lint.model import MODEL_PATH, Model, features, load_model
 from responder.lint.phrases import load_phrasebook
-from responder.lint.run import lint_templates
+from responder.lint.run import DEFAULT_QUEUES, lint_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFLECTS = "Unfortunately our policy does not allow refunds on opened items."
@@ -53,7 +53,7 @@ def test_the_shipped_model_separates_a_clear_deflection_from_ownership() -> None
     book = load_phrasebook("en")
     deflects, owns = model.verdict(book, DEFLECTS), model.verdict(book, OWNS)
     assert deflects.probability > 0.5 > owns.probability
-    assert deflects.why().startswith(f"model: p={deflects.probability:.2f}, strongest: ")
+    assert deflects.why().startswith(f"model: p={deflects.probability:.2f} (prior ")
     # the same sentence scores the same every time (no randomness at lint time)
     assert model.verdict(book, DEFLECTS) == deflects
 
@@ -74,7 +74,7 @@ def test_veto_drops_a_rule_finding_and_remembers_why() -> None:
     assert vetoing.read(DEFLECTS) == []
     (veto,) = vetoing.vetoes.values()
     assert veto.finding.rule == "deflection/policy" and veto.verdict.probability < 0.2
-    assert "model: p=0.00, strongest: polici -9.0" in str(veto)
+    assert "model: p=0.00 (prior +0.0), strongest: polici -9.0" in str(veto)
     assert json.loads(json.dumps(veto.as_json()))["vetoed"] == "deflection/policy"
     # "catch" never vetoes; an unsure model keeps the finding
     assert judged(book, "catch", sure_good).read(DEFLECTS)
@@ -88,10 +88,15 @@ def test_catch_adds_an_explained_warning_where_the_rules_are_silent() -> None:
     (caught,) = judged(book, "catch", sure_bad).read(SILENT)
     assert isinstance(caught, ModelDeflection)
     assert caught.severity == "warning" and caught.rule == "deflection/model"
-    assert caught.why().startswith("model: p=1.00, strongest: eleph +9.0")
+    assert caught.why().startswith("model: p=1.00 (prior +0.0), strongest: eleph +9.0")
     problem = Problem(Path("en/ack.txt.j2"), 3, caught.rule, SILENT, caught.severity, caught)
     assert problem.as_json()["model"] == caught.why()
     assert "warning: model: p=1.00" in problem.explained()
+    # a fragment whose words say nothing is not caught on the prior alone
+    eager = _model({"en:bias": 4.0, "en:w:regard": -0.5}, 3.0, veto=0.0, catch=0.8)
+    assert eager.verdict(book, "Kind regards,").probability > 0.99
+    assert judged(book, "catch", eager).read("Kind regards,") == []
+    assert judged(book, "catch", eager).read("re:") == []
     # "veto" never adds; "off" is the rules alone
     assert judged(book, "veto", sure_bad).read(SILENT) == []
     assert judged(book, "off", sure_bad) is book
@@ -100,9 +105,7 @@ def test_catch_adds_an_explained_warning_where_the_rules_are_silent() -> None:
 def test_shipped_templates_lint_clean_with_the_default_mode() -> None:
     from responder.config.defaults import TEMPLATES
 
-    problems = lint_templates(
-        TEMPLATES, ("en", "es", "nl", "de", "fr", "pt"), ("billing", "general"), "en"
-    )
+    problems = lint_templates(TEMPLATES, ("en", "es", "nl", "de", "fr", "pt"), DEFAULT_QUEUES, "en")
     assert [str(p) for p in problems] == []
 
 

@@ -88,10 +88,12 @@ class Verdict:
 
     probability: float
     strongest: tuple[tuple[str, float], ...]  # (feature, weight), largest pull first
+    evidence: float = 0.0  # the weights of the sentence's words, without the priors
+    prior: float = 0.0  # intercept and language bias: where a sentence without words lands
 
     def why(self) -> str:
         words = ", ".join(f"{_shown(f)} {w:+.1f}" for f, w in self.strongest)
-        return f"model: p={self.probability:.2f}, strongest: {words}"
+        return f"model: p={self.probability:.2f} (prior {self.prior:+.1f}), strongest: {words}"
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,13 @@ class Model:
         """The probability that the sentence deflects; `found`: the rules' findings, if known."""
         feats = features(book, sentence, self.kind, found)
         present = [(f, self.weights[f]) for f in feats if f in self.weights]
-        score = self.intercept + sum(w for _, w in present)
-        probability = 1.0 / (1.0 + math.exp(-max(min(score, 30.0), -30.0)))
+        prior = self.intercept + sum(w for f, w in present if f.endswith(":bias"))
+        words = [(f, w) for f, w in present if not f.endswith(":bias")]
+        evidence = sum(w for _, w in words)
+        probability = 1.0 / (1.0 + math.exp(-max(min(prior + evidence, 30.0), -30.0)))
         toward = 1.0 if probability >= 0.5 else -1.0  # explain the side the model came down on
-        ranked = sorted(present, key=lambda fw: (-fw[1] * toward, fw[0]))
-        return Verdict(probability, tuple(ranked[:top]))
+        ranked = sorted(words, key=lambda fw: (-fw[1] * toward, fw[0]))
+        return Verdict(probability, tuple(ranked[:top]), evidence, prior)
 
     def as_json(self) -> dict[str, object]:
         return {
