@@ -6,8 +6,9 @@ adjusted by the shipped model (responder/lint/model.py) according to `mode`:
 - `veto`: a rule finding on a sentence the model is confident is good (p below
   the model's `veto_below`) is dropped, and remembered so `lint --explain` can
   say which and why;
-- `catch`: a sentence the rules pass but the model is confident deflects (p above
-  `catch_above`, and its words, not only the prior, point that way) gets a `deflection/<topic>` warning (the topic the reader saw, or
+- `catch`: a sentence the rules pass but whose words point to a deflection (the
+  model's evidence, its score without the intercept and language bias, above
+  `catch_above`) gets a `deflection/<topic>` warning (the topic the reader saw, or
   `model`), never an error: a statistical guess does not block a template alone;
 - `both`, or `off` (the rules alone).
 
@@ -83,8 +84,8 @@ class JudgedBook(PhraseBook):
             for finding in found:
                 self.vetoes.setdefault(sentence, Veto(self.language, sentence, finding, verdict))
             return []
-        # a catch needs words that point to a deflection, not the prior alone ("re:", "Regards,")
-        if verdict.probability <= self.model.catch_above or verdict.evidence <= 0:
+        # a catch is decided on what the words say, not on the prior ("re:", "Regards,")
+        if verdict.evidence <= self.model.catch_above:
             return []
         return [self._caught(sentence, verdict)]
 

@@ -103,7 +103,7 @@ class Model:
     weights: dict[str, float]
     intercept: float
     veto_below: float  # a rule finding with p below this is dropped (0: never)
-    catch_above: float  # a sentence the rules pass with p above this is flagged (> 1: never)
+    catch_above: float  # a sentence the rules pass whose words' evidence exceeds this is flagged
     trained_on: str = ""
     kind: str = "all"  # the feature set (see `features`)
 
