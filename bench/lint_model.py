@@ -35,7 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lint_metrics import load  # noqa: E402
-from responder.lint.model import MODEL_PATH, Model, features  # noqa: E402
+from responder.lint.model import (  # noqa: E402
+    MODEL_PATH,
+    PROSE_WORDS,
+    Model,
+    features,
+    prose_words,
+)
 from responder.lint.phrases import load_phrasebook  # noqa: E402
 
 LANGUAGES = ("de", "en", "es", "fr", "nl", "pt")
@@ -61,7 +67,7 @@ FP_WEIGHT = 2.0  # threshold choice maximises caught rate - FP_WEIGHT * FP rate 
 Row = tuple[
     str, str, str, bool, list[str], bool
 ]  # group, language, sentence, deflects, feats, rules
-Scored = tuple[float, float]  # probability, evidence (see predict)
+Scored = tuple[float, float, int]  # probability, evidence (see predict), prose words
 Outcome = tuple[str, str, bool, bool]  # group, language, deflects, flagged
 
 
@@ -131,14 +137,15 @@ def predict(model: tuple[dict[str, float], float], data: list[Row]) -> list[Scor
     for row in data:
         evidence = sum(weights.get(f, 0.0) for f in row[4] if not f.endswith(":bias"))
         prior = intercept + sum(weights.get(f, 0.0) for f in row[4] if f.endswith(":bias"))
-        out.append((float(1.0 / (1.0 + np.exp(-(prior + evidence)))), evidence))
+        p = float(1.0 / (1.0 + np.exp(-(prior + evidence))))
+        out.append((p, evidence, prose_words(row[2])))
     return out
 
 
 def decide(rules: bool, scored: Scored, veto: float, catch: float) -> bool:
     """The rules' verdict after the model's veto (on p) and catch (on the words' evidence)."""
-    p, evidence = scored
-    return (rules and p >= veto) or (not rules and evidence > catch)
+    p, evidence, words = scored
+    return (rules and p >= veto) or (not rules and evidence > catch and words >= PROSE_WORDS)
 
 
 def rates(items: list[tuple[bool, bool]]) -> tuple[float, float, int, int]:

@@ -8,7 +8,7 @@ adjusted by the shipped model (responder/lint/model.py) according to `mode`:
   say which and why;
 - `catch`: a sentence the rules pass but whose words point to a deflection (the
   model's evidence, its score without the intercept and language bias, above
-  `catch_above`) gets a `deflection/<topic>` warning (the topic the reader saw, or
+  `catch_above`; a sentence of at least PROSE_WORDS words) gets a `deflection/<topic>` warning (the topic the reader saw, or
   `model`), never an error: a statistical guess does not block a template alone;
 - `both`, or `off` (the rules alone).
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from responder.lint.model import Model, Verdict, load_model
+from responder.lint.model import PROSE_WORDS, Model, Verdict, load_model, prose_words
 from responder.lint.phrases import PhraseBook
 from responder.lint.reader import Deflection
 from responder.pipeline.textnorm import fold
@@ -85,7 +85,7 @@ class JudgedBook(PhraseBook):
                 self.vetoes.setdefault(sentence, Veto(self.language, sentence, finding, verdict))
             return []
         # a catch is decided on what the words say, not on the prior ("re:", "Regards,")
-        if verdict.evidence <= self.model.catch_above:
+        if verdict.evidence <= self.model.catch_above or prose_words(sentence) < PROSE_WORDS:
             return []
         return [self._caught(sentence, verdict)]
 

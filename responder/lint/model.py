@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,14 @@ from responder.lint.reader import Deflection
 
 MODEL_PATH = LINT_PHRASES / "model.json"
 _PUNCTUATION = frozenset(",;:!?.()[]—–^")
+# The model was trained on sentences (99 % have five words or more); it does not judge a
+# shorter piece of text alone: "re:", "Kind regards,", a file name in `{% extends %}`.
+PROSE_WORDS = 5
+
+
+def prose_words(sentence: str) -> int:
+    """Words made of letters: what tells prose from a salutation, a subject or a file name."""
+    return sum(1 for w in re.findall(r"\w+", sentence) if w.isalpha())
 
 
 def reader_signals(book: PhraseBook, tokens: Tokens, sentence: str) -> list[str]:
