@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from responder.lint.checks import Problem
 from responder.lint.judged import DEFAULT_MODE, JudgedBook, ModelDeflection, judged
 from responder.lint.model import MODEL_PATH, Model, features, load_model
 from responder.lint.phrases import load_phrasebook
-from responder.lint.run import DEFAULT_QUEUES, lint_templates
+from responder.lint.run import DEFAULT_QUEUES, lint_templates, main, run_linter
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFLECTS = "Unfortunately our policy does not allow refunds on opened items."
@@ -126,3 +127,34 @@ def test_the_bench_never_reads_the_final_held_out_rounds() -> None:
 
     assert {p.name for p in EXCLUDED} == {"round9", "round10"}
     assert not any(p in EXCLUDED or p.name in ("round9", "round10") for p in GROUPS.values())
+
+
+def test_a_vetoed_finding_is_explained_by_lint_explain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'Your message is with our third-party courier team' names a party (the rules flag it)
+    in a sentence the model reads as ownership: the veto drops it, --explain says why."""
+    from responder.config.defaults import TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    queues = templates / "en" / "queues.toml"
+    queues.write_text(
+        queues.read_text(encoding="utf-8").replace(
+            'orders = "orders"', 'orders = "third-party courier"'
+        ),
+        encoding="utf-8",
+    )
+    rules = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="off")
+    assert any(p.rule == "deflection/blame" for p in rules.found.values())
+    judged_run = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="both")
+    assert not any(p.rule == "deflection/blame" for p in judged_run.found.values())
+    assert any(v.finding.rule == "deflection/blame" for v in judged_run.vetoes())
+    settings = config.load(None, environ={})
+    assert settings.reply.lint_model == "both"
+    assert main(settings, str(templates), explain=True) == 0
+    out = capsys.readouterr().out
+    assert "en: vetoed deflection/blame" in out and "model: p=0." in out
+    assert main(settings, str(templates), as_json=True, explain=True) == 0
+    vetoes = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(v.get("vetoed") == "deflection/blame" for v in vetoes)
