@@ -168,8 +168,7 @@ def test_deflection_in_a_string_literal_or_a_variable_is_found(copy_of: CopyOf) 
 def test_deflection_from_a_queue_name_is_found(copy_of: CopyOf) -> None:
     templates = copy_of("en")
     edit(templates / "en" / "queues.toml", 'orders = "orders"', 'orders = "third-party courier"')
-    # the rules' reading of rendered queue names; the model vetoes this one (test_lint_model.py)
-    assert any(p.rule == "deflection/blame" for p in lint(templates, ("en",), model="off"))
+    assert any(p.rule == "deflection/blame" for p in lint(templates, ("en",)))
 
 
 def test_deflection_in_the_html_alternative_and_its_links(copy_of: CopyOf) -> None:

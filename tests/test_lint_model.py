@@ -73,14 +73,18 @@ def test_veto_drops_a_rule_finding_and_remembers_why() -> None:
     sure_good = _model({"en:w:polici": -9.0}, 0.0, veto=0.2, catch=1.01)
     vetoing = judged(book, "veto", sure_good)
     assert isinstance(vetoing, JudgedBook)
-    assert vetoing.read(DEFLECTS) == []
+    (kept,) = vetoing.read(DEFLECTS)  # kept in sight as a warning, never dropped
+    assert isinstance(kept, ModelDeflection) and kept.vetoed and kept.severity == "warning"
+    assert kept.rule == "deflection/policy" and kept.topic_words == ("policy",)
+    assert "; a warning only, vetoed by the model: p=0.00" in kept.why()
     (veto,) = vetoing.vetoes.values()
     assert veto.finding.rule == "deflection/policy" and veto.verdict.probability < 0.2
     assert "model: p=0.00 (prior +0.0), strongest: polici -9.0" in str(veto)
     assert json.loads(json.dumps(veto.as_json()))["vetoed"] == "deflection/policy"
     # "catch" never vetoes; an unsure model keeps the finding
-    assert judged(book, "catch", sure_good).read(DEFLECTS)
-    assert judged(book, "both", _model({}, 0.0, veto=0.2, catch=1.01)).read(DEFLECTS)
+    assert [f.severity for f in judged(book, "catch", sure_good).read(DEFLECTS)] == ["error"]
+    unsure = judged(book, "both", _model({}, 0.0, veto=0.2, catch=1.01))
+    assert [f.severity for f in unsure.read(DEFLECTS)] == ["error"]
 
 
 def test_catch_adds_an_explained_warning_where_the_rules_are_silent() -> None:
@@ -148,13 +152,17 @@ def test_a_vetoed_finding_is_explained_by_lint_explain(
     rules = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="off")
     assert any(p.rule == "deflection/blame" for p in rules.found.values())
     judged_run = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="both")
-    assert not any(p.rule == "deflection/blame" for p in judged_run.found.values())
+    (kept,) = [p for p in judged_run.found.values() if p.rule == "deflection/blame"]
+    assert kept.severity == "warning" and "vetoed by the model: p=0." in kept.explained()
     assert any(v.finding.rule == "deflection/blame" for v in judged_run.vetoes())
     settings = config.load(None, environ={})
     assert settings.reply.lint_model == "both"
-    assert main(settings, str(templates), explain=True) == 0
+    assert main(settings, str(templates), explain=True) == 0  # a warning does not fail lint
     out = capsys.readouterr().out
-    assert "en: vetoed deflection/blame" in out and "model: p=0." in out
+    assert "en: vetoed deflection/blame, kept as a warning" in out and "model: p=0." in out
     assert main(settings, str(templates), as_json=True, explain=True) == 0
-    vetoes = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert any(v.get("vetoed") == "deflection/blame" for v in vetoes)
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(v.get("vetoed") == "deflection/blame" for v in printed)
+    (finding,) = [v for v in printed if v.get("rule") == "deflection/blame"]
+    assert finding["severity"] == "warning" and finding["topic"] == "blame"
+    assert str(finding["model"]).startswith("model: p=0.")

@@ -4,8 +4,12 @@
 adjusted by the shipped model (responder/lint/model.py) according to `mode`:
 
 - `veto`: a rule finding on a sentence the model is confident is good (p below
-  the model's `veto_below`) is dropped, and remembered so `lint --explain` can
-  say which and why;
+  the model's `veto_below`) becomes a warning: it stops blocking `check`/`run`
+  but stays in sight, with the model's reasons, and `lint --explain` lists it.
+  Not dropped: the cross-validation says the model is right about most rule
+  false alarms, but a deflecting clause inside a long sentence that otherwise
+  takes ownership ("Due to the high volume of requests, which is our policy, the
+  reason is that nobody on our team…") reads as good to a bag of words (p=0.43);
 - `catch`: a sentence the rules pass but whose words point to a deflection (the
   model's evidence, its score without the intercept and language bias, above
   `catch_above`; a sentence of at least PROSE_WORDS words) gets a `deflection/<topic>` warning (the topic the reader saw, or
@@ -19,7 +23,7 @@ is what bench/lint_model_report.txt supports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from responder.lint.model import PROSE_WORDS, Model, Verdict, load_model, prose_words
 from responder.lint.phrases import PhraseBook
@@ -32,12 +36,16 @@ DEFAULT_MODE = "both"
 
 @dataclass(frozen=True)
 class ModelDeflection(Deflection):
-    """A deflection the rules missed and the model caught."""
+    """A deflection the rules missed and the model caught, or a rule finding it vetoed."""
 
     verdict: Verdict | None = None
+    vetoed: bool = False
 
     def why(self) -> str:
-        return self.verdict.why() if self.verdict else "model"
+        model = self.verdict.why() if self.verdict else "model"
+        if self.vetoed:
+            return f"{super().why()}; a warning only, vetoed by the {model}"
+        return model
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,8 @@ class Veto:
 
     def __str__(self) -> str:
         return (
-            f"{self.language}: vetoed {self.finding.rule} ({self.finding.why()}): "
+            f"{self.language}: vetoed {self.finding.rule}, kept as a warning "
+            f"({self.finding.why()}): "
             f"{' '.join(self.sentence.split())}\n    {self.verdict.why()}"
         )
 
@@ -83,7 +92,7 @@ class JudgedBook(PhraseBook):
                 return found
             for finding in found:
                 self.vetoes.setdefault(sentence, Veto(self.language, sentence, finding, verdict))
-            return []
+            return [_demoted(finding, verdict) for finding in found]
         # a catch is decided on what the words say, not on the prior ("re:", "Regards,")
         if verdict.evidence <= self.model.catch_above or prose_words(sentence) < PROSE_WORDS:
             return []
@@ -106,6 +115,11 @@ class JudgedBook(PhraseBook):
             start=0,
             verdict=verdict,
         )
+
+
+def _demoted(finding: Deflection, verdict: Verdict) -> ModelDeflection:
+    kept = {f.name: getattr(finding, f.name) for f in fields(Deflection)}
+    return ModelDeflection(**(kept | {"severity": "warning"}), verdict=verdict, vetoed=True)
 
 
 def judged(book: PhraseBook, mode: str = DEFAULT_MODE, model: Model | None = None) -> PhraseBook:
