@@ -3,6 +3,7 @@
     python bench/lint_metrics.py                          # every set, Snowball stems (the default)
     python bench/lint_metrics.py --normaliser simplemma   # the same cue lists matched on lemmas
     python bench/lint_metrics.py -v                       # also list every miss and false alarm
+    python bench/lint_metrics.py --model both             # with the shipped model (rules alone: off)
 
 Recall counts a deflecting sentence only when the linter names its expected rule;
 "flagged" counts it when any deflection rule fires (the issue's recall: a deflection
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from responder.lint.cues import DEFAULT_NORMALISER, NORMALISERS  # noqa: E402
+from responder.lint.judged import MODES, judged  # noqa: E402
 from responder.lint.phrases import PhraseBook, load_phrasebook  # noqa: E402
 
 HELD_OUT = ROOT / "bench" / "lint_heldout"
@@ -171,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         "--normaliser", choices=NORMALISERS, default=DEFAULT_NORMALISER, help="stems or lemmas"
     )
     parser.add_argument(
+        "--model",
+        choices=MODES,
+        default="off",
+        help="the linter's model too (bench/lint_model.py); it was trained on every set here "
+        "but rounds 9-10, so only their figures are honest with it",
+    )
+    parser.add_argument(
         "--tuning-only",
         action="store_true",
         help="skip the held-out sets (for whoever tunes: not even their totals)",
@@ -186,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         languages = sorted({p.stem for d in directories for p in d.glob("*.toml")})
         for language in languages:
-            book = load_phrasebook(language, normaliser=args.normaliser)
+            book = judged(load_phrasebook(language, normaliser=args.normaliser), args.model)
             score = Score()
             for directory in directories:
                 if (directory / f"{language}.toml").is_file():

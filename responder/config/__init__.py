@@ -103,6 +103,9 @@ class ReplyConfig:
     envelope_sender: str = (
         ""  # empty: the null sender <>, so a bounce of an ack never loops (RFC 3834)
     )
+    lint_model: str = (
+        "both"  # the linter's model: off, veto, catch, both (responder/lint/judged.py)
+    )
 
 
 @dataclass(frozen=True)

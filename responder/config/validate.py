@@ -50,6 +50,10 @@ def validate(config: Config) -> None:
         raise ConfigError(
             "reply.languages", f"not ISO 639-1 codes lingua knows: {', '.join(unknown)}"
         )
+    if reply.lint_model not in ("off", "veto", "catch", "both"):
+        raise ConfigError(
+            "reply.lint_model", f"{reply.lint_model!r} is not off, veto, catch or both"
+        )
     if reply.default_language not in reply.languages:
         raise ConfigError(
             "reply.default_language", f"{reply.default_language!r} is not in reply.languages"

@@ -72,6 +72,7 @@ class Problem:
             "move": why.move if why else None,
             "words": list(why.words) if why else [],
             "hint": why.hint if why else None,
+            "model": verdict.why() if (verdict := getattr(why, "verdict", None)) else None,
             "text": self.text,
         }
 

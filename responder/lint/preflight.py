@@ -19,6 +19,7 @@ def template_problems(config: Config) -> list[str]:
         config.reply.languages,
         router.queues or (FALLBACK_QUEUE,),
         config.reply.default_language,
+        model=config.reply.lint_model,
     )
     return [str(problem) for problem in problems if problem.severity == "error"]
 

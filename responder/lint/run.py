@@ -29,6 +29,7 @@ from pathlib import Path
 
 from responder.config import Config
 from responder.lint.checks import Problem
+from responder.lint.judged import DEFAULT_MODE
 from responder.lint.phrases import PHRASE_DIR
 from responder.lint.walk import Linter
 from responder.pipeline.routing import load_router
@@ -52,10 +53,11 @@ def lint_templates(
     default_language: str,
     *,
     phrases: Path = PHRASE_DIR,
+    model: str = DEFAULT_MODE,
 ) -> list[Problem]:
     """Every problem in the templates of these languages for these queues, sorted by place."""
     return sorted(
-        run_linter(template_dir, languages, queues, default_language, phrases).found.values()
+        run_linter(template_dir, languages, queues, default_language, phrases, model).found.values()
     )
 
 
@@ -65,9 +67,11 @@ def run_linter(
     queues: Sequence[str],
     default_language: str,
     phrases: Path = PHRASE_DIR,
+    model: str = DEFAULT_MODE,
 ) -> Linter:
     """The linter after reading every language: its findings and the sentences allowed."""
     linter = Linter(Path(template_dir), tuple(queues), default_language, phrases)
+    linter.model_mode = model
     for language in dict.fromkeys([*languages, default_language]):
         linter.lint_language(language)
     linter.unused_allows()
@@ -88,7 +92,9 @@ def main(
     directory = Path(templates) if templates else Path(config.reply.templates)
     queues = configured_queues(config)
     languages = config.reply.languages
-    linter = run_linter(directory, languages, queues, config.reply.default_language)
+    linter = run_linter(
+        directory, languages, queues, config.reply.default_language, model=config.reply.lint_model
+    )
     problems = sorted(linter.found.values())
     allowed = sorted(linter.allowed.values(), key=lambda item: item[0])
     errors = sum(1 for p in problems if p.severity == "error")
@@ -97,6 +103,8 @@ def main(
             print(json.dumps(problem.as_json(), ensure_ascii=False))
         for problem, allow in allowed if explain else ():
             print(json.dumps({**problem.as_json(), "allowed": allow.reason}, ensure_ascii=False))
+        for veto in linter.vetoes() if explain else ():
+            print(json.dumps(veto.as_json(), ensure_ascii=False))
         return 1 if errors else 0
     for problem in problems:
         print(problem.explained())
@@ -106,6 +114,8 @@ def main(
             print(f"    reason (line {allow.comment_line}): {allow.reason}")
             if problem.why is not None:
                 print(f"    would be {problem.severity}: {problem.why.why()}")
+        for veto in linter.vetoes():
+            print(veto)
     count = sum(1 for _ in directory.rglob("*.j2")) if directory.is_dir() else 0
     scope = f"{count} templates, {len(languages)} languages, {len(queues)} queues"
     if errors:

@@ -13,6 +13,7 @@ import tomllib
 from babel import Locale, UnknownLocaleError
 
 from responder.lint.checks import LinterBase, Problem
+from responder.lint.judged import DEFAULT_MODE, JudgedBook, Veto, judged
 from responder.lint.phrases import PhraseBook, PhraseListError, load_phrasebook
 from responder.lint.rendering import static_issues
 from responder.lint.source import scan_source
@@ -33,10 +34,14 @@ def _render_order(name: str) -> tuple[int, str]:
 class Linter(LinterBase):
     """Lint one template directory, language by language (see lint_templates)."""
 
+    model_mode = DEFAULT_MODE  # the model's say (responder/lint/judged.py): off, veto, catch, both
+    books: tuple[PhraseBook, ...] = ()
+
     def lint_language(self, language: str) -> None:
         book: PhraseBook | None = None
         try:
-            book = load_phrasebook(language, self.phrases)
+            book = judged(load_phrasebook(language, self.phrases), self.model_mode)
+            self.books += (book,)
         except PhraseListError as exc:
             path = self.phrases / f"{language}.toml"
             self.add(path, 1, "phrase-list", str(exc).removeprefix(f"{path}: "))
@@ -72,6 +77,10 @@ class Linter(LinterBase):
         for name, role in roles.items():
             if role is not None and self._trees.get(name) is not None:
                 self.render_file(language, name, role, book)
+
+    def vetoes(self) -> list[Veto]:
+        """Rule findings the model dropped, for `lint --explain`."""
+        return [v for b in self.books if isinstance(b, JudgedBook) for v in b.vetoes.values()]
 
     def unused_allows(self) -> None:
         """An allow comment that accepts nothing is stale: a warning, so it gets removed."""

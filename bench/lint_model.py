@@ -1,0 +1,304 @@
+"""Does a small statistical model improve the deflection linter on sentences it never saw?
+
+    python bench/lint_model.py --cv       # leave-one-group-out table -> bench/lint_model_report.txt
+    python bench/lint_model.py --train    # fit on every allowed group -> config/lint/model.json
+
+A group is one set of sentences written at one time (a blind round, a check set, an
+extra tuning set). Each test group (the blind rounds 7, 8, 11-14 and check set 2) is
+held out in turn: the model is fitted on every other group and scored on it, per
+language, as the rules alone, the model alone, and the model as a veto on rule findings
+and/or an extra catch where the rules are silent. The veto/catch thresholds are chosen
+inside each fold, on out-of-fold predictions for the *other* test groups (nested), never
+on the group being scored. The rules were tuned on some of these groups (all but 7, 8 and
+check set 2), so their figures there are optimistic, and so are the reader-signal features.
+
+Rounds 9 and 10 (the issue's final held-out set) are never read here: see EXCLUDED.
+Fitting is L2-regularised logistic regression (scipy L-BFGS, deterministic); scipy and
+numpy are benchmark-only dependencies. Shipping needs neither: the weights go to JSON and
+responder/lint/model.py scores with a sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.lint_metrics import load  # noqa: E402
+from responder.lint.model import (  # noqa: E402
+    MODEL_PATH,
+    PROSE_WORDS,
+    Model,
+    features,
+    prose_words,
+)
+from responder.lint.phrases import load_phrasebook  # noqa: E402
+
+LANGUAGES = ("de", "en", "es", "fr", "nl", "pt")
+TUNING, HELD = ROOT / "bench" / "lint_tuning", ROOT / "bench" / "lint_heldout"
+EXCLUDED = frozenset({HELD / "round9", HELD / "round10"})  # the issue's final test: never opened
+GROUPS: dict[str, Path] = {
+    "corpus": ROOT / "tests" / "lint_corpus",
+    "tuning": TUNING,
+    **{n: TUNING / n for n in ("extra", "extra2", "extra3", "extra4", "extra5", "check", "check2")},
+    **{f"round{n}": TUNING / f"round{n}" for n in (11, 12, 13, 14)},
+    **{f"round{n}": HELD / f"round{n}" for n in range(1, 9)},
+}
+TEST_GROUPS = ("round7", "round8", "round11", "round12", "round13", "round14", "check2")
+MIN_COUNT = 2  # sentences a feature must occur in to get a weight
+C = 1.0  # inverse L2 strength, fixed in advance (not tuned on the test groups)
+VETO_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+# A catch is decided on the evidence (the weights of the sentence's words, without the
+# intercept and language bias, which sit near +3 because most words of a good sentence
+# weigh against a deflection): a sentence with no telling words ("re:") has none.
+CATCH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 99.0)
+FP_WEIGHT = 2.0  # threshold choice maximises caught rate - FP_WEIGHT * FP rate (declared up front)
+
+Row = tuple[
+    str, str, str, bool, list[str], bool
+]  # group, language, sentence, deflects, feats, rules
+Scored = tuple[float, float, int]  # probability, evidence (see predict), prose words
+Outcome = tuple[str, str, bool, bool]  # group, language, deflects, flagged
+
+
+def rows() -> list[Row]:
+    """Every labelled sentence of the allowed groups, with its features and the rules' verdict."""
+    out: list[Row] = []
+    for group, directory in GROUPS.items():
+        assert directory not in EXCLUDED and "round9" not in str(directory)
+        assert "round10" not in str(directory)
+        for language in LANGUAGES:
+            path = directory / f"{language}.toml"
+            if not path.is_file():
+                continue
+            book = load_phrasebook(language)
+            good, bad = load(path)
+            for sentence, deflects in [(s, False) for s in good] + [(s, True) for _, s in bad]:
+                out.append(
+                    (
+                        group,
+                        language,
+                        sentence,
+                        deflects,
+                        features(book, sentence),
+                        bool(book.read(sentence)),
+                    )
+                )
+    return out
+
+
+def fit(train: list[Row]) -> tuple[dict[str, float], float]:
+    counts = Counter(f for row in train for f in row[4])
+    vocabulary: dict[str, int] = {}
+    for row in train:  # a feature seen once is noise, and would only bloat the shipped file
+        for f in row[4]:
+            if counts[f] >= MIN_COUNT:
+                vocabulary.setdefault(f, len(vocabulary))
+    matrix = _matrix(train, vocabulary)
+    y = np.array([1.0 if r[3] else 0.0 for r in train])
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        z = matrix @ w + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 / C * w @ w
+        grad = np.append(matrix.T @ (p - y) + w / C, np.sum(p - y))
+        return float(value), grad
+
+    theta0 = np.zeros(len(vocabulary) + 1)
+    result = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    weights = {f: float(result.x[i]) for f, i in vocabulary.items()}
+    return weights, float(result.x[-1])
+
+
+def _matrix(data: list[Row], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    indices = [[vocabulary[f] for f in r[4] if f in vocabulary] for r in data]
+    pointers = np.cumsum([0] + [len(i) for i in indices])
+    flat = np.array([i for row in indices for i in row], dtype=np.int64)
+    return sparse.csr_matrix(
+        (np.ones(len(flat)), flat, pointers), shape=(len(data), len(vocabulary))
+    )
+
+
+def predict(model: tuple[dict[str, float], float], data: list[Row]) -> list[Scored]:
+    """(probability, evidence) per row; evidence: the weights of its words, without the priors."""
+    weights, intercept = model
+    out = []
+    for row in data:
+        evidence = sum(weights.get(f, 0.0) for f in row[4] if not f.endswith(":bias"))
+        prior = intercept + sum(weights.get(f, 0.0) for f in row[4] if f.endswith(":bias"))
+        p = float(1.0 / (1.0 + np.exp(-(prior + evidence))))
+        out.append((p, evidence, prose_words(row[2])))
+    return out
+
+
+def decide(rules: bool, scored: Scored, veto: float, catch: float) -> bool:
+    """The rules' verdict after the model's veto (on p) and catch (on the words' evidence)."""
+    p, evidence, words = scored
+    return (rules and p >= veto) or (not rules and evidence > catch and words >= PROSE_WORDS)
+
+
+def rates(items: list[tuple[bool, bool]]) -> tuple[float, float, int, int]:
+    """(caught, FP rate, deflecting, good) of (deflects, flagged) pairs."""
+    bad = [f for d, f in items if d]
+    good = [f for d, f in items if not d]
+    return (
+        sum(bad) / len(bad) if bad else 1.0,
+        sum(good) / len(good) if good else 0.0,
+        len(bad),
+        len(good),
+    )
+
+
+def choose(scored: list[tuple[Row, Scored]], vetoes: tuple[float, ...], catches: tuple[float, ...]):
+    """The (veto, catch) pair with the best caught - FP_WEIGHT * FP on these out-of-fold scores."""
+    best: tuple[float, float, float] | None = None
+    for veto in vetoes:
+        for catch in catches:
+            caught, fp, _, _ = rates([(r[3], decide(r[5], s, veto, catch)) for r, s in scored])
+            value = caught - FP_WEIGHT * fp
+            if best is None or value > best[0] + 1e-12:
+                best = (value, veto, catch)
+    assert best is not None
+    return best[1], best[2]
+
+
+FEATURE_SETS = ("all", "verdict", "words")  # see responder/lint/model.py, `features`
+# Folds: one group each, or one block per writer (rounds 7-8 were written by one session,
+# rounds 11-14 by two others): a block fold keeps a writer's style out of training.
+FOLDS = {
+    "group": tuple((g,) for g in TEST_GROUPS),
+    "writer": (("round7", "round8"), ("round11", "round12", "round13", "round14"), ("check2",)),
+}
+
+
+def view(row: Row, kind: str) -> Row:
+    """The row with only the features of one set: all, the rules' verdict + words, words."""
+    if kind == "all":
+        return row
+    keep = [f for f in row[4] if ":s:" not in f and not f.startswith("s:")]
+    if kind == "verdict":
+        keep += [f for f in row[4] if f.endswith(("s:R:any", "s:R:none"))]
+    return (*row[:4], keep, row[5])
+
+
+def cross_validate(
+    data: list[Row], folds: tuple[tuple[str, ...], ...], kinds: tuple[str, ...] = FEATURE_SETS
+) -> tuple[dict[str, list[Outcome]], list[str]]:
+    """Per variant: (group, language, deflects, flagged) for every sentence of every test fold."""
+    out: dict[str, list[Outcome]] = {"rules": []}
+    notes: list[str] = []
+    for held in folds:
+        test = [r for r in data if r[0] in held]
+        # a sentence repeated in another group (a handful are) is not trained on when tested
+        seen = {r[2].strip().casefold() for r in test}
+        train = [r for r in data if r[0] not in held and r[2].strip().casefold() not in seen]
+        out["rules"] += [(r[0], r[1], r[3], r[5]) for r in test]
+        for kind in kinds:
+            inner: list[tuple[Row, Scored]] = []
+            for other in folds:
+                if other != held:
+                    part = [view(r, kind) for r in train if r[0] not in other]
+                    scored = [view(r, kind) for r in train if r[0] in other]
+                    inner += list(zip(scored, predict(fit(part), scored), strict=True))
+            picks = {
+                "veto": choose(inner, VETO_GRID, (99.0,)),
+                "catch": choose(inner, (0.0,), CATCH_GRID),
+                "both": choose(inner, VETO_GRID, CATCH_GRID),
+            }
+            notes.append(f"  {'+'.join(held)} [{kind}]: (veto below, catch above) {picks}")
+            probabilities = predict(
+                fit([view(r, kind) for r in train]), [view(r, kind) for r in test]
+            )
+            for row, p in zip(test, probabilities, strict=True):
+                out.setdefault(f"{kind}:model", []).append((row[0], row[1], row[3], p[0] >= 0.5))
+                for name, (veto, catch) in picks.items():
+                    flagged = decide(row[5], p, veto, catch)
+                    out.setdefault(f"{kind}:{name}", []).append((row[0], row[1], row[3], flagged))
+    return out, notes
+
+
+def table(results: dict[str, list[Outcome]], by_group: bool = False) -> list[str]:
+    """Caught and FP per language (or per test group), every variant."""
+    columns = TEST_GROUPS if by_group else LANGUAGES
+    lines = [f"  {'variant':13} " + " ".join(f"{c:>13}" for c in (*columns, "all"))]
+    lines.append(f"  {'':13} " + " ".join(f"{'caught  FP':>13}" for _ in (*columns, "all")))
+    for variant, items in results.items():
+        cells = []
+        for column in (*columns, "all"):
+            chosen = [
+                (d, f) for g, lang, d, f in items if column in ((g if by_group else lang), "all")
+            ]
+            caught, fp, _, _ = rates(chosen)
+            cells.append(f"{caught:6.1%} {fp:5.1%}")
+        lines.append(f"  {variant:13} " + " ".join(f"{c:>13}" for c in cells))
+    return lines
+
+
+def thresholds(data: list[Row], kind: str) -> tuple[float, float]:
+    """The shipped (veto, catch): chosen as in the cross-validation, on out-of-fold scores of
+    every writer block (each scored by a model fitted without it)."""
+    scored: list[tuple[Row, Scored]] = []
+    for block in FOLDS["writer"]:
+        part = [view(r, kind) for r in data if r[0] not in block]
+        held = [view(r, kind) for r in data if r[0] in block]
+        scored += list(zip(held, predict(fit(part), held), strict=True))
+    return choose(scored, VETO_GRID, CATCH_GRID)
+
+
+def train_and_ship(data: list[Row], kind: str) -> Model:
+    veto, catch = thresholds(data, kind)
+    weights, intercept = fit([view(r, kind) for r in data])
+    kept = {f: round(w, 3) for f, w in weights.items() if abs(w) >= 0.005}
+    groups = ", ".join(sorted({r[0] for r in data}))
+    model = Model(kept, round(intercept, 4), veto, catch, trained_on=groups, kind=kind)
+    MODEL_PATH.write_text(json.dumps(model.as_json(), ensure_ascii=False, indent=0) + "\n")
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cv", choices=FOLDS, help="cross-validate: one fold per group or writer")
+    parser.add_argument("--train", action="store_true", help="fit on all groups, write the model")
+    parser.add_argument(
+        "--kinds", default=",".join(FEATURE_SETS), help="feature sets to cross-validate"
+    )
+    parser.add_argument("--kind", choices=FEATURE_SETS, default="words", help="feature set")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    data = rows()
+    print(f"{len(data)} sentences in {len({r[0] for r in data})} groups", file=sys.stderr)
+    if args.cv:
+        results, notes = cross_validate(data, FOLDS[args.cv], tuple(args.kinds.split(",")))
+        lines = [
+            f"Leave-one-{args.cv}-out over {FOLDS[args.cv]} "
+            f"({len(results['rules'])} test sentences; {len(data)} in all).",
+            *table(results),
+            "Per test group (all languages):",
+            *table(results, by_group=True),
+            *notes,
+        ]
+        print("\n".join(lines))
+    if args.train:
+        model = train_and_ship(data, args.kind)
+        print(
+            f"wrote {MODEL_PATH}: {len(model.weights)} weights, veto below {model.veto_below}, "
+            f"catch above {model.catch_above}",
+            file=sys.stderr,
+        )
+    print(f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

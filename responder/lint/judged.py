@@ -1,0 +1,130 @@
+"""The cue reader with the model's second opinion: a veto on rule findings, an extra catch.
+
+`judged(book, mode)` returns a PhraseBook whose `read` is the rules' findings,
+adjusted by the shipped model (responder/lint/model.py) according to `mode`:
+
+- `veto`: a rule finding on a sentence the model is confident is good (p below
+  the model's `veto_below`) becomes a warning: it stops blocking `check`/`run`
+  but stays in sight, with the model's reasons, and `lint --explain` lists it.
+  Not dropped: the cross-validation says the model is right about most rule
+  false alarms, but a deflecting clause inside a long sentence that otherwise
+  takes ownership ("Due to the high volume of requests, which is our policy, the
+  reason is that nobody on our team…") reads as good to a bag of words (p=0.43);
+- `catch`: a sentence the rules pass but whose words point to a deflection (the
+  model's evidence, its score without the intercept and language bias, above
+  `catch_above`; a sentence of at least PROSE_WORDS words) gets a `deflection/<topic>` warning (the topic the reader saw, or
+  `model`), never an error: a statistical guess does not block a template alone;
+- `both`, or `off` (the rules alone).
+
+Every changed verdict carries the model's probability and strongest features, so a
+finding the model adds or removes is still explained. Which mode is the default
+is what bench/lint_model_report.txt supports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from responder.lint.model import PROSE_WORDS, Model, Verdict, load_model, prose_words
+from responder.lint.phrases import PhraseBook
+from responder.lint.reader import Deflection
+from responder.pipeline.textnorm import fold
+
+MODES = ("off", "veto", "catch", "both")
+DEFAULT_MODE = "both"
+
+
+@dataclass(frozen=True)
+class ModelDeflection(Deflection):
+    """A deflection the rules missed and the model caught, or a rule finding it vetoed."""
+
+    verdict: Verdict | None = None
+    vetoed: bool = False
+
+    def why(self) -> str:
+        model = self.verdict.why() if self.verdict else "model"
+        if self.vetoed:
+            return f"{super().why()}; a warning only, vetoed by the {model}"
+        return model
+
+
+@dataclass(frozen=True)
+class Veto:
+    """A rule finding the model dropped: the sentence, the finding, the model's reasons."""
+
+    language: str
+    sentence: str
+    finding: Deflection
+    verdict: Verdict
+
+    def __str__(self) -> str:
+        return (
+            f"{self.language}: vetoed {self.finding.rule}, kept as a warning "
+            f"({self.finding.why()}): "
+            f"{' '.join(self.sentence.split())}\n    {self.verdict.why()}"
+        )
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "language": self.language,
+            "vetoed": self.finding.rule,
+            "rules": self.finding.why(),
+            "model": self.verdict.why(),
+            "text": " ".join(self.sentence.split()),
+        }
+
+
+@dataclass(frozen=True)
+class JudgedBook(PhraseBook):
+    model: Model | None = None
+    mode: str = "off"
+    vetoes: dict[str, Veto] = field(default_factory=dict, compare=False)
+
+    def read(self, sentence: str) -> list[Deflection]:
+        found = self.reader.deflections(sentence)
+        if self.model is None or self.mode == "off":
+            return found
+        if (found and self.mode == "catch") or (not found and self.mode == "veto"):
+            return found
+        verdict = self.model.verdict(self, sentence, found)
+        if found:
+            if verdict.probability >= self.model.veto_below:
+                return found
+            for finding in found:
+                self.vetoes.setdefault(sentence, Veto(self.language, sentence, finding, verdict))
+            return [_demoted(finding, verdict) for finding in found]
+        # a catch is decided on what the words say, not on the prior ("re:", "Regards,")
+        if verdict.evidence <= self.model.catch_above or prose_words(sentence) < PROSE_WORDS:
+            return []
+        return [self._caught(sentence, verdict)]
+
+    def _caught(self, sentence: str, verdict: Verdict) -> ModelDeflection:
+        topics = [f.split(":", 2)[2] for f, _ in verdict.strongest if f.startswith("s:T:")]
+        topic = topics[0] if topics else "model"
+        hints = [g.hint for g in self.reader.topics if g.name == topic and g.hint]
+        hints += [g.hint for g in self.reader.alone if g.hint]
+        words = tuple(sentence.split()[:3])
+        return ModelDeflection(
+            topic=topic,
+            move="model",
+            topic_words=(),
+            move_words=tuple(f.rsplit(":", 1)[-1] for f, _ in verdict.strongest),
+            severity="warning",
+            hint=hints[0] if hints else "",
+            anchor=fold(" ".join(words)).casefold(),
+            start=0,
+            verdict=verdict,
+        )
+
+
+def _demoted(finding: Deflection, verdict: Verdict) -> ModelDeflection:
+    kept = {f.name: getattr(finding, f.name) for f in fields(Deflection)}
+    return ModelDeflection(**(kept | {"severity": "warning"}), verdict=verdict, vetoed=True)
+
+
+def judged(book: PhraseBook, mode: str = DEFAULT_MODE, model: Model | None = None) -> PhraseBook:
+    """The book with the model's second opinion; the book itself when off or no model ships."""
+    model = model if model is not None else load_model()
+    if mode == "off" or model is None:
+        return book
+    return JudgedBook(book.language, book.path, book.reader, book.required, model, mode)

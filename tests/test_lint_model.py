@@ -1,0 +1,168 @@
+"""The linter's statistical second opinion (responder/lint/model.py, responder/lint/judged.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from responder import config
+from responder.errors import ConfigError
+from responder.lint.checks import Problem
+from responder.lint.judged import DEFAULT_MODE, JudgedBook, ModelDeflection, judged
+from responder.lint.model import MODEL_PATH, Model, features, load_model
+from responder.lint.phrases import load_phrasebook
+from responder.lint.run import DEFAULT_QUEUES, lint_templates, main, run_linter
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFLECTS = "Unfortunately our policy does not allow refunds on opened items."
+OWNS = "Our terms promise you a refund, and I have already sent it to your card."
+SILENT = "Please have a look at the pink elephant in the garden."
+
+
+def _model(weights: dict[str, float], intercept: float, veto: float, catch: float) -> Model:
+    return Model(weights, intercept, veto_below=veto, catch_above=catch)
+
+
+def test_the_shipped_model_is_the_one_the_cross_validation_supports() -> None:
+    model = load_model()
+    assert model is not None, f"{MODEL_PATH} missing: run bench/lint_model.py --train"
+    assert 0.0 <= model.veto_below <= 1.0 and model.catch_above >= 0.0
+    # words only: models fed the rules' signals did not generalise (bench/lint_model_report.txt)
+    assert model.kind == "words" and not any(":s:" in f or f[:2] == "s:" for f in model.weights)
+    trained = model.trained_on.split(", ")
+    assert "round7" in trained and "round9" not in trained and "round10" not in trained
+
+
+def test_shipped_model_topics_exist_in_the_cue_lists() -> None:
+    """A model trained on cue groups that no longer exist is stale: retrain it."""
+    model = load_model()
+    assert model is not None
+    names = {
+        g.name
+        for language in ("de", "en", "es", "fr", "nl", "pt")
+        for g in (lambda r: (*r.topics, *r.moves, *r.alone))(load_phrasebook(language).reader)
+    }
+    used = {f.split(":", 2)[2] for f in model.weights if f[:4] in ("s:T:", "s:M:", "s:A:")}
+    assert used <= names, f"retrain (bench/lint_model.py --train): {sorted(used - names)}"
+
+
+def test_the_shipped_model_separates_a_clear_deflection_from_ownership() -> None:
+    model = load_model()
+    assert model is not None
+    book = load_phrasebook("en")
+    deflects, owns = model.verdict(book, DEFLECTS), model.verdict(book, OWNS)
+    assert deflects.probability > 0.5 > owns.probability
+    assert deflects.why().startswith(f"model: p={deflects.probability:.2f} (prior ")
+    # the same sentence scores the same every time (no randomness at lint time)
+    assert model.verdict(book, DEFLECTS) == deflects
+
+
+def test_features_hold_the_rules_verdict_stems_and_bigrams() -> None:
+    found = features(load_phrasebook("en"), DEFLECTS)
+    assert "s:R:any" in found and "en:s:R:any" in found and "s:TM" in found
+    assert "en:w:polici" in found and "en:b:our_polici" in found
+    assert "s:R:none" in features(load_phrasebook("en"), SILENT)
+
+
+def test_veto_drops_a_rule_finding_and_remembers_why() -> None:
+    book = load_phrasebook("en")
+    assert book.read(DEFLECTS)
+    sure_good = _model({"en:w:polici": -9.0}, 0.0, veto=0.2, catch=1.01)
+    vetoing = judged(book, "veto", sure_good)
+    assert isinstance(vetoing, JudgedBook)
+    (kept,) = vetoing.read(DEFLECTS)  # kept in sight as a warning, never dropped
+    assert isinstance(kept, ModelDeflection) and kept.vetoed and kept.severity == "warning"
+    assert kept.rule == "deflection/policy" and kept.topic_words == ("policy",)
+    assert "; a warning only, vetoed by the model: p=0.00" in kept.why()
+    (veto,) = vetoing.vetoes.values()
+    assert veto.finding.rule == "deflection/policy" and veto.verdict.probability < 0.2
+    assert "model: p=0.00 (prior +0.0), strongest: polici -9.0" in str(veto)
+    assert json.loads(json.dumps(veto.as_json()))["vetoed"] == "deflection/policy"
+    # "catch" never vetoes; an unsure model keeps the finding
+    assert [f.severity for f in judged(book, "catch", sure_good).read(DEFLECTS)] == ["error"]
+    unsure = judged(book, "both", _model({}, 0.0, veto=0.2, catch=1.01))
+    assert [f.severity for f in unsure.read(DEFLECTS)] == ["error"]
+
+
+def test_catch_adds_an_explained_warning_where_the_rules_are_silent() -> None:
+    book = load_phrasebook("en")
+    assert book.read(SILENT) == []
+    sure_bad = _model({"en:w:eleph": 9.0}, 0.0, veto=0.0, catch=2.0)
+    (caught,) = judged(book, "catch", sure_bad).read(SILENT)
+    assert isinstance(caught, ModelDeflection)
+    assert caught.severity == "warning" and caught.rule == "deflection/model"
+    assert caught.why().startswith("model: p=1.00 (prior +0.0), strongest: eleph +9.0")
+    problem = Problem(Path("en/ack.txt.j2"), 3, caught.rule, SILENT, caught.severity, caught)
+    assert problem.as_json()["model"] == caught.why()
+    assert "warning: model: p=1.00" in problem.explained()
+    # a fragment whose words say nothing is not caught on the prior alone
+    eager = _model({"en:bias": 4.0, "en:w:regard": -0.5}, 3.0, veto=0.0, catch=0.0)
+    assert eager.verdict(book, "Kind regards,").probability > 0.99
+    assert judged(book, "catch", eager).read("Kind regards,") == []
+    assert judged(book, "catch", eager).read("re:") == []
+    # "veto" never adds; "off" is the rules alone
+    assert judged(book, "veto", sure_bad).read(SILENT) == []
+    assert judged(book, "off", sure_bad) is book
+
+
+def test_shipped_templates_lint_clean_with_the_default_mode() -> None:
+    from responder.config.defaults import TEMPLATES
+
+    problems = lint_templates(TEMPLATES, ("en", "es", "nl", "de", "fr", "pt"), DEFAULT_QUEUES, "en")
+    assert [str(p) for p in problems] == []
+
+
+def test_the_config_switch_defaults_to_the_linters_and_is_validated(tmp_path: Path) -> None:
+    assert config.ReplyConfig().lint_model == DEFAULT_MODE
+    path = tmp_path / "responder.toml"
+    path.write_text('[reply]\nlint_model = "sometimes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        config.load(path, environ={})
+    assert caught.value.key == "reply.lint_model"
+    path.write_text('[reply]\nlint_model = "off"\n', encoding="utf-8")
+    assert config.load(path, environ={}).reply.lint_model == "off"
+
+
+def test_the_bench_never_reads_the_final_held_out_rounds() -> None:
+    from bench.lint_model import EXCLUDED, GROUPS
+
+    assert {p.name for p in EXCLUDED} == {"round9", "round10"}
+    assert not any(p in EXCLUDED or p.name in ("round9", "round10") for p in GROUPS.values())
+
+
+def test_a_vetoed_finding_is_explained_by_lint_explain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'Your message is with our third-party courier team' names a party (the rules flag it)
+    in a sentence the model reads as ownership: the veto drops it, --explain says why."""
+    from responder.config.defaults import TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    queues = templates / "en" / "queues.toml"
+    queues.write_text(
+        queues.read_text(encoding="utf-8").replace(
+            'orders = "orders"', 'orders = "third-party courier"'
+        ),
+        encoding="utf-8",
+    )
+    rules = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="off")
+    assert any(p.rule == "deflection/blame" for p in rules.found.values())
+    judged_run = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="both")
+    (kept,) = [p for p in judged_run.found.values() if p.rule == "deflection/blame"]
+    assert kept.severity == "warning" and "vetoed by the model: p=0." in kept.explained()
+    assert any(v.finding.rule == "deflection/blame" for v in judged_run.vetoes())
+    settings = config.load(None, environ={})
+    assert settings.reply.lint_model == "both"
+    assert main(settings, str(templates), explain=True) == 0  # a warning does not fail lint
+    out = capsys.readouterr().out
+    assert "en: vetoed deflection/blame, kept as a warning" in out and "model: p=0." in out
+    assert main(settings, str(templates), as_json=True, explain=True) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(v.get("vetoed") == "deflection/blame" for v in printed)
+    (finding,) = [v for v in printed if v.get("rule") == "deflection/blame"]
+    assert finding["severity"] == "warning" and finding["topic"] == "blame"
+    assert str(finding["model"]).startswith("model: p=0.")
