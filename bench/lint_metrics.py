@@ -82,6 +82,12 @@ SETS = {
     # Rounds 9 and 10 were written blind too, one trade per file, while the linter was being
     # generalised (by people who never saw them): the target is measured on them.
     "held-out rounds 9+10 (written blind, the target)": [HELD_OUT / "round9", HELD_OUT / "round10"],
+    # Rounds 15 and 16: written blind after rounds 9+10 were measured and handed to the fourth
+    # tuning pass; nobody who tuned saw them. Measured before and after that pass.
+    "held-out rounds 15+16 (written blind, the last target)": [
+        HELD_OUT / "round15",
+        HELD_OUT / "round16",
+    ],
 }
 TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
 
