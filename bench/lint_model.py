@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lint_metrics import load  # noqa: E402
+from responder.lint.judged import KEPT, kinds  # noqa: E402
 from responder.lint.model import (  # noqa: E402
     MODEL_PATH,
     PROSE_WORDS,
@@ -94,9 +95,8 @@ def rows() -> list[Row]:
 
 
 def kinds_of(found: list[Deflection]) -> frozenset[str]:
-    """What kind of findings the rules made: a move that deflects alone, a refusal, a policy."""
-    kinds = {"alone" if not f.topic_words else f"move:{f.move}" for f in found}
-    return frozenset(kinds | {f"topic:{f.topic}" for f in found})
+    """What kind of findings the rules made (judged.kinds): what a veto policy may keep."""
+    return frozenset(k for f in found for k in kinds(f))
 
 
 def fit(train: list[Row]) -> tuple[dict[str, float], float]:
@@ -155,7 +155,7 @@ POLICIES: dict[str, tuple[tuple[float, ...], frozenset[str]]] = {
     "demote": ((0.0,), frozenset()),
     "drop": (VETO_GRID, frozenset()),
     "drop-alone": (VETO_GRID, frozenset({"alone", "move:refusal"})),
-    "drop-policy": (VETO_GRID, frozenset({"alone", "move:refusal", "topic:policy"})),
+    "drop-policy": (VETO_GRID, KEPT),  # what ships (responder/lint/judged.py)
     "drop-strict": (tuple(t for t in VETO_GRID if t <= 0.3), frozenset()),
 }
 
