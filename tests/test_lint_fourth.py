@@ -16,6 +16,11 @@ from responder.lint.phrases import load_phrasebook
             "Nach unseren Regeln gibt es nach 30 Tagen keine Erstattung, ich habe Ihnen den "
             "Betrag trotzdem überwiesen.",
         ),
+        # something of ours done by mistake is an admission, whatever names the subject
+        ("en", "Our courier policy was applied to your order by mistake, and the fee is gone."),
+        ("pt", "A nossa plataforma cobrou a taxa de entrega por engano e o valor já volta hoje."),
+        ("es", "El sistema le aplicó el recargo por error y mañana lo verá devuelto en su cuenta."),
+        ("de", "Die Gebühr wurde Ihnen versehentlich berechnet, sie ist bereits zurückgebucht."),
     ],
 )
 def test_ownership_mechanisms_clear_the_sentence(language: str, sentence: str) -> None:
@@ -28,6 +33,8 @@ def test_ownership_mechanisms_clear_the_sentence(language: str, sentence: str) -
         # the owner's own "not" still undoes it ("I have not refunded it")
         ("de", "Laut unseren Regeln habe ich Ihnen den Betrag nicht erstattet."),
         ("de", "Unsere Richtlinie erlaubt keine Erstattung nach 30 Tagen."),
+        # the customer's mistake is no admission of ours
+        ("en", "You ordered the wrong size by mistake, so our policy says the return is on you."),
     ],
 )
 def test_deflections_are_still_caught(language: str, sentence: str) -> None:
