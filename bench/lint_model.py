@@ -4,13 +4,13 @@
     python bench/lint_model.py --train    # fit on every allowed group -> config/lint/model.json
 
 A group is one set of sentences written at one time (a blind round, a check set, an
-extra tuning set). Each test group (the blind rounds 7, 8, 11-14 and check set 2) is
+extra tuning set). Each test group (the blind rounds 7-14 and check set 2) is
 held out in turn: the model is fitted on every other group and scored on it, per
 language, as the rules alone, the model alone, and the model as a veto on rule findings
 and/or an extra catch where the rules are silent. The veto/catch thresholds are chosen
 inside each fold, on out-of-fold predictions for the *other* test groups (nested), never
-on the group being scored. The rules were tuned on some of these groups (all but 7, 8 and
-check set 2), so their figures there are optimistic, and so are the reader-signal features.
+on the group being scored. The rules have since been tuned on all of these groups, so
+their figures there are optimistic, and so are the reader-signal features.
 
 Rounds 9 and 10 were the issue's final held-out set until they were measured once (after the
 third pass); they are ordinary groups now, one writer block of their own.

@@ -13,7 +13,7 @@ adjusted by the shipped model (responder/lint/model.py) according to `mode`:
   languages) and over dropping everything (which met the target too, but drops a
   deflecting clause inside a long sentence that otherwise takes ownership, "Due to
   the high volume of requests, which is our policy, the reason is that nobody on
-  our team…", which a bag of words reads as good: p=0.35);
+  our team…", which a bag of words reads as good: p=0.23);
 - `catch`: a sentence the rules pass but whose words point to a deflection (the
   model's evidence, its score without the intercept and language bias, above
   `catch_above`; a sentence of at least PROSE_WORDS words) gets a `deflection/<topic>` warning (the topic the reader saw, or
