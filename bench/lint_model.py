@@ -4,15 +4,16 @@
     python bench/lint_model.py --train    # fit on every allowed group -> config/lint/model.json
 
 A group is one set of sentences written at one time (a blind round, a check set, an
-extra tuning set). Each test group (the blind rounds 7, 8, 11-14 and check set 2) is
+extra tuning set). Each test group (the blind rounds 7-14 and check set 2) is
 held out in turn: the model is fitted on every other group and scored on it, per
 language, as the rules alone, the model alone, and the model as a veto on rule findings
 and/or an extra catch where the rules are silent. The veto/catch thresholds are chosen
 inside each fold, on out-of-fold predictions for the *other* test groups (nested), never
-on the group being scored. The rules were tuned on some of these groups (all but 7, 8 and
-check set 2), so their figures there are optimistic, and so are the reader-signal features.
+on the group being scored. The rules have since been tuned on all of these groups, so
+their figures there are optimistic, and so are the reader-signal features.
 
-Rounds 9 and 10 (the issue's final held-out set) are never read here: see EXCLUDED.
+Rounds 9 and 10 were the issue's final held-out set until they were measured once (after the
+third pass); they are ordinary groups now, one writer block of their own.
 Fitting is L2-regularised logistic regression (scipy L-BFGS, deterministic); scipy and
 numpy are benchmark-only dependencies. Shipping needs neither: the weights go to JSON and
 responder/lint/model.py scores with a sum.
@@ -22,19 +23,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy import sparse
-from scipy.optimize import minimize
+if TYPE_CHECKING:  # numpy and scipy are for training only, imported there: the tests and
+    import numpy as np  # the linter never need them (CI installs neither)
+    from scipy import sparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lint_metrics import load  # noqa: E402
+from responder.lint.judged import KEPT, kinds  # noqa: E402
 from responder.lint.model import (  # noqa: E402
     MODEL_PATH,
     PROSE_WORDS,
@@ -43,18 +47,19 @@ from responder.lint.model import (  # noqa: E402
     prose_words,
 )
 from responder.lint.phrases import load_phrasebook  # noqa: E402
+from responder.lint.reader import Deflection  # noqa: E402
 
 LANGUAGES = ("de", "en", "es", "fr", "nl", "pt")
 TUNING, HELD = ROOT / "bench" / "lint_tuning", ROOT / "bench" / "lint_heldout"
-EXCLUDED = frozenset({HELD / "round9", HELD / "round10"})  # the issue's final test: never opened
 GROUPS: dict[str, Path] = {
     "corpus": ROOT / "tests" / "lint_corpus",
     "tuning": TUNING,
     **{n: TUNING / n for n in ("extra", "extra2", "extra3", "extra4", "extra5", "check", "check2")},
     **{f"round{n}": TUNING / f"round{n}" for n in (11, 12, 13, 14)},
-    **{f"round{n}": HELD / f"round{n}" for n in range(1, 9)},
+    **{f"round{n}": HELD / f"round{n}" for n in range(1, 11)},
 }
-TEST_GROUPS = ("round7", "round8", "round11", "round12", "round13", "round14", "check2")
+TEST_GROUPS = ("round7", "round8", "round9", "round10", "round11", "round12", "round13", "round14")
+TEST_GROUPS += ("check2",)
 MIN_COUNT = 2  # sentences a feature must occur in to get a weight
 C = 1.0  # inverse L2 strength, fixed in advance (not tuned on the test groups)
 VETO_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -62,11 +67,12 @@ VETO_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 # intercept and language bias, which sit near +3 because most words of a good sentence
 # weigh against a deflection): a sentence with no telling words ("re:") has none.
 CATCH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 99.0)
+TARGET = (0.85, 0.05)  # the issue's target per language: caught >= 85 %, FP <= 5 %
 FP_WEIGHT = 2.0  # threshold choice maximises caught rate - FP_WEIGHT * FP rate (declared up front)
 
-Row = tuple[
-    str, str, str, bool, list[str], bool
-]  # group, language, sentence, deflects, feats, rules
+# group, language, sentence, deflects, feats, rules' verdict, what the rules' findings were
+# (see `kinds_of`: what a veto policy may refuse to drop)
+Row = tuple[str, str, str, bool, list[str], bool, frozenset[str]]
 Scored = tuple[float, float, int]  # probability, evidence (see predict), prose words
 Outcome = tuple[str, str, bool, bool]  # group, language, deflects, flagged
 
@@ -75,8 +81,6 @@ def rows() -> list[Row]:
     """Every labelled sentence of the allowed groups, with its features and the rules' verdict."""
     out: list[Row] = []
     for group, directory in GROUPS.items():
-        assert directory not in EXCLUDED and "round9" not in str(directory)
-        assert "round10" not in str(directory)
         for language in LANGUAGES:
             path = directory / f"{language}.toml"
             if not path.is_file():
@@ -84,20 +88,23 @@ def rows() -> list[Row]:
             book = load_phrasebook(language)
             good, bad = load(path)
             for sentence, deflects in [(s, False) for s in good] + [(s, True) for _, s in bad]:
+                found = book.read(sentence)
+                feats = features(book, sentence)
                 out.append(
-                    (
-                        group,
-                        language,
-                        sentence,
-                        deflects,
-                        features(book, sentence),
-                        bool(book.read(sentence)),
-                    )
+                    (group, language, sentence, deflects, feats, bool(found), kinds_of(found))
                 )
     return out
 
 
+def kinds_of(found: list[Deflection]) -> frozenset[str]:
+    """What kind of findings the rules made (judged.kinds): what a veto policy may keep."""
+    return frozenset(k for f in found for k in kinds(f))
+
+
 def fit(train: list[Row]) -> tuple[dict[str, float], float]:
+    import numpy as np
+    from scipy.optimize import minimize
+
     counts = Counter(f for row in train for f in row[4])
     vocabulary: dict[str, int] = {}
     for row in train:  # a feature seen once is noise, and would only bloat the shipped file
@@ -122,6 +129,9 @@ def fit(train: list[Row]) -> tuple[dict[str, float], float]:
 
 
 def _matrix(data: list[Row], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    import numpy as np
+    from scipy import sparse
+
     indices = [[vocabulary[f] for f in r[4] if f in vocabulary] for r in data]
     pointers = np.cumsum([0] + [len(i) for i in indices])
     flat = np.array([i for row in indices for i in row], dtype=np.int64)
@@ -137,15 +147,37 @@ def predict(model: tuple[dict[str, float], float], data: list[Row]) -> list[Scor
     for row in data:
         evidence = sum(weights.get(f, 0.0) for f in row[4] if not f.endswith(":bias"))
         prior = intercept + sum(weights.get(f, 0.0) for f in row[4] if f.endswith(":bias"))
-        p = float(1.0 / (1.0 + np.exp(-(prior + evidence))))
+        p = 1.0 / (1.0 + math.exp(-(prior + evidence)))
         out.append((p, evidence, prose_words(row[2])))
     return out
 
 
-def decide(rules: bool, scored: Scored, veto: float, catch: float) -> bool:
-    """The rules' verdict after the model's veto (on p) and catch (on the words' evidence)."""
+# Veto policies (issue 16, fourth pass): what a user sees of a rule finding the model vetoes.
+#   demote   kept as a warning (shown, counted): the veto changes severity, not what is seen
+#   drop     dropped (only `lint --explain` lists it)
+#   drop-alone   dropped unless a finding is a move that deflects alone or a refusal
+#   drop-policy  the same, and never a finding on the policy topic (an explicit policy statement)
+#   drop-strict  dropped, with the veto threshold chosen only among the stricter ones (<= 0.3)
+# Every policy also has the catch (a warning: seen). Thresholds are chosen per policy, nested.
+POLICIES: dict[str, tuple[tuple[float, ...], frozenset[str]]] = {
+    "demote": ((0.0,), frozenset()),
+    "drop": (VETO_GRID, frozenset()),
+    "drop-alone": (VETO_GRID, frozenset({"alone", "move:refusal"})),
+    "drop-policy": (VETO_GRID, KEPT),  # what ships (responder/lint/judged.py)
+    "drop-strict": (tuple(t for t in VETO_GRID if t <= 0.3), frozenset()),
+}
+
+
+def decide(
+    row: Row, scored: Scored, veto: float, catch: float, keep: frozenset[str] = frozenset()
+) -> bool:
+    """Whether a user sees a finding: the rules' after the model's veto (on p; never one of the
+    `keep` kinds) and catch (on the words' evidence)."""
     p, evidence, words = scored
-    return (rules and p >= veto) or (not rules and evidence > catch and words >= PROSE_WORDS)
+    rules = row[5]
+    if rules:
+        return p >= veto or bool(row[6] & keep)
+    return evidence > catch and words >= PROSE_WORDS
 
 
 def rates(items: list[tuple[bool, bool]]) -> tuple[float, float, int, int]:
@@ -160,12 +192,17 @@ def rates(items: list[tuple[bool, bool]]) -> tuple[float, float, int, int]:
     )
 
 
-def choose(scored: list[tuple[Row, Scored]], vetoes: tuple[float, ...], catches: tuple[float, ...]):
+def choose(
+    scored: list[tuple[Row, Scored]],
+    vetoes: tuple[float, ...],
+    catches: tuple[float, ...],
+    keep: frozenset[str] = frozenset(),
+) -> tuple[float, float]:
     """The (veto, catch) pair with the best caught - FP_WEIGHT * FP on these out-of-fold scores."""
     best: tuple[float, float, float] | None = None
     for veto in vetoes:
         for catch in catches:
-            caught, fp, _, _ = rates([(r[3], decide(r[5], s, veto, catch)) for r, s in scored])
+            caught, fp, _, _ = rates([(r[3], decide(r, s, veto, catch, keep)) for r, s in scored])
             value = caught - FP_WEIGHT * fp
             if best is None or value > best[0] + 1e-12:
                 best = (value, veto, catch)
@@ -178,7 +215,12 @@ FEATURE_SETS = ("all", "verdict", "words")  # see responder/lint/model.py, `feat
 # rounds 11-14 by two others): a block fold keeps a writer's style out of training.
 FOLDS = {
     "group": tuple((g,) for g in TEST_GROUPS),
-    "writer": (("round7", "round8"), ("round11", "round12", "round13", "round14"), ("check2",)),
+    "writer": (
+        ("round7", "round8"),
+        ("round9", "round10"),
+        ("round11", "round12", "round13", "round14"),
+        ("check2",),
+    ),
 }
 
 
@@ -189,7 +231,7 @@ def view(row: Row, kind: str) -> Row:
     keep = [f for f in row[4] if ":s:" not in f and not f.startswith("s:")]
     if kind == "verdict":
         keep += [f for f in row[4] if f.endswith(("s:R:any", "s:R:none"))]
-    return (*row[:4], keep, row[5])
+    return (*row[:4], keep, row[5], row[6])
 
 
 def cross_validate(
@@ -212,18 +254,18 @@ def cross_validate(
                     scored = [view(r, kind) for r in train if r[0] in other]
                     inner += list(zip(scored, predict(fit(part), scored), strict=True))
             picks = {
-                "veto": choose(inner, VETO_GRID, (99.0,)),
-                "catch": choose(inner, (0.0,), CATCH_GRID),
-                "both": choose(inner, VETO_GRID, CATCH_GRID),
+                name: (*choose(inner, vetoes, CATCH_GRID, keep), keep)
+                for name, (vetoes, keep) in POLICIES.items()
             }
-            notes.append(f"  {'+'.join(held)} [{kind}]: (veto below, catch above) {picks}")
+            chosen = {name: pick[:2] for name, pick in picks.items()}
+            notes.append(f"  {'+'.join(held)} [{kind}]: (veto below, catch above) {chosen}")
             probabilities = predict(
                 fit([view(r, kind) for r in train]), [view(r, kind) for r in test]
             )
             for row, p in zip(test, probabilities, strict=True):
                 out.setdefault(f"{kind}:model", []).append((row[0], row[1], row[3], p[0] >= 0.5))
-                for name, (veto, catch) in picks.items():
-                    flagged = decide(row[5], p, veto, catch)
+                for name, (veto, catch, keep) in picks.items():
+                    flagged = decide(row, p, veto, catch, keep)
                     out.setdefault(f"{kind}:{name}", []).append((row[0], row[1], row[3], flagged))
     return out, notes
 
@@ -231,21 +273,24 @@ def cross_validate(
 def table(results: dict[str, list[Outcome]], by_group: bool = False) -> list[str]:
     """Caught and FP per language (or per test group), every variant."""
     columns = TEST_GROUPS if by_group else LANGUAGES
-    lines = [f"  {'variant':13} " + " ".join(f"{c:>13}" for c in (*columns, "all"))]
-    lines.append(f"  {'':13} " + " ".join(f"{'caught  FP':>13}" for _ in (*columns, "all")))
+    lines = [f"  {'variant':17} " + " ".join(f"{c:>13}" for c in (*columns, "all"))]
+    lines[0] += "" if by_group else "  met"
+    lines.append(f"  {'':17} " + " ".join(f"{'caught  FP':>13}" for _ in (*columns, "all")))
     for variant, items in results.items():
-        cells = []
+        cells, met = [], 0
         for column in (*columns, "all"):
             chosen = [
                 (d, f) for g, lang, d, f in items if column in ((g if by_group else lang), "all")
             ]
             caught, fp, _, _ = rates(chosen)
+            met += column != "all" and caught >= TARGET[0] and fp <= TARGET[1]
             cells.append(f"{caught:6.1%} {fp:5.1%}")
-        lines.append(f"  {variant:13} " + " ".join(f"{c:>13}" for c in cells))
+        line = f"  {variant:17} " + " ".join(f"{c:>13}" for c in cells)
+        lines.append(line + ("" if by_group else f"  {met}/{len(columns)}"))
     return lines
 
 
-def thresholds(data: list[Row], kind: str) -> tuple[float, float]:
+def thresholds(data: list[Row], kind: str, policy: str) -> tuple[float, float]:
     """The shipped (veto, catch): chosen as in the cross-validation, on out-of-fold scores of
     every writer block (each scored by a model fitted without it)."""
     scored: list[tuple[Row, Scored]] = []
@@ -253,11 +298,12 @@ def thresholds(data: list[Row], kind: str) -> tuple[float, float]:
         part = [view(r, kind) for r in data if r[0] not in block]
         held = [view(r, kind) for r in data if r[0] in block]
         scored += list(zip(held, predict(fit(part), held), strict=True))
-    return choose(scored, VETO_GRID, CATCH_GRID)
+    vetoes, keep = POLICIES[policy]
+    return choose(scored, vetoes, CATCH_GRID, keep)
 
 
-def train_and_ship(data: list[Row], kind: str) -> Model:
-    veto, catch = thresholds(data, kind)
+def train_and_ship(data: list[Row], kind: str, policy: str) -> Model:
+    veto, catch = thresholds(data, kind, policy)
     weights, intercept = fit([view(r, kind) for r in data])
     kept = {f: round(w, 3) for f, w in weights.items() if abs(w) >= 0.005}
     groups = ", ".join(sorted({r[0] for r in data}))
@@ -274,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         "--kinds", default=",".join(FEATURE_SETS), help="feature sets to cross-validate"
     )
     parser.add_argument("--kind", choices=FEATURE_SETS, default="words", help="feature set")
+    parser.add_argument(
+        "--policy", choices=POLICIES, default="drop-policy", help="veto policy to ship for"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     data = rows()
@@ -290,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print("\n".join(lines))
     if args.train:
-        model = train_and_ship(data, args.kind)
+        model = train_and_ship(data, args.kind, args.policy)
         print(
             f"wrote {MODEL_PATH}: {len(model.weights)} weights, veto below {model.veto_below}, "
             f"catch above {model.catch_above}",

@@ -168,7 +168,9 @@ def test_deflection_in_a_string_literal_or_a_variable_is_found(copy_of: CopyOf) 
 def test_deflection_from_a_queue_name_is_found(copy_of: CopyOf) -> None:
     templates = copy_of("en")
     edit(templates / "en" / "queues.toml", 'orders = "orders"', 'orders = "third-party courier"')
-    assert any(p.rule == "deflection/blame" for p in lint(templates, ("en",)))
+    # the rules find it; the shipped model vetoes it in this owning sentence (dropped: see
+    # test_lint_model.test_a_vetoed_finding_is_explained_by_lint_explain)
+    assert any(p.rule == "deflection/blame" for p in lint(templates, ("en",), model="off"))
 
 
 def test_deflection_in_the_html_alternative_and_its_links(copy_of: CopyOf) -> None:

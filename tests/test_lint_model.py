@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFLECTS = "Unfortunately our policy does not allow refunds on opened items."
 OWNS = "Our terms promise you a refund, and I have already sent it to your card."
 SILENT = "Please have a look at the pink elephant in the garden."
+BLAMES = "Your parcel is late because the courier lost it."
 
 
 def _model(weights: dict[str, float], intercept: float, veto: float, catch: float) -> Model:
@@ -33,7 +34,8 @@ def test_the_shipped_model_is_the_one_the_cross_validation_supports() -> None:
     # words only: models fed the rules' signals did not generalise (bench/lint_model_report.txt)
     assert model.kind == "words" and not any(":s:" in f or f[:2] == "s:" for f in model.weights)
     trained = model.trained_on.split(", ")
-    assert "round7" in trained and "round9" not in trained and "round10" not in trained
+    # rounds 9 and 10 were measured once, then joined the training data (fourth pass)
+    assert {"round7", "round9", "round10"} <= set(trained)
 
 
 def test_shipped_model_topics_exist_in_the_cue_lists() -> None:
@@ -69,6 +71,20 @@ def test_features_hold_the_rules_verdict_stems_and_bigrams() -> None:
 
 def test_veto_drops_a_rule_finding_and_remembers_why() -> None:
     book = load_phrasebook("en")
+    assert [f.rule for f in book.read(BLAMES)] == ["deflection/blame"]
+    sure_good = _model({"en:w:polici": -9.0, "en:w:courier": -9.0}, 0.0, veto=0.2, catch=1.01)
+    vetoing = judged(book, "veto", sure_good)
+    assert isinstance(vetoing, JudgedBook)
+    assert vetoing.read(BLAMES) == []  # dropped: plain lint and check never show it
+    (dropped,) = vetoing.vetoes.values()
+    assert dropped.dropped and "vetoed deflection/blame, dropped" in str(dropped)
+    assert json.loads(json.dumps(dropped.as_json()))["dropped"] is True
+
+
+def test_veto_never_drops_a_policy_refusal_or_an_alone_move() -> None:
+    """A finding on the policy topic, a refusal or a move that deflects alone is only
+    demoted: a bag of words reads a deflecting clause in a long owning sentence as good."""
+    book = load_phrasebook("en")
     assert book.read(DEFLECTS)
     sure_good = _model({"en:w:polici": -9.0}, 0.0, veto=0.2, catch=1.01)
     vetoing = judged(book, "veto", sure_good)
@@ -80,6 +96,7 @@ def test_veto_drops_a_rule_finding_and_remembers_why() -> None:
     (veto,) = vetoing.vetoes.values()
     assert veto.finding.rule == "deflection/policy" and veto.verdict.probability < 0.2
     assert "model: p=0.00 (prior +0.0), strongest: polici -9.0" in str(veto)
+    assert not veto.dropped and "kept as a warning" in str(veto)
     assert json.loads(json.dumps(veto.as_json()))["vetoed"] == "deflection/policy"
     # "catch" never vetoes; an unsure model keeps the finding
     assert [f.severity for f in judged(book, "catch", sure_good).read(DEFLECTS)] == ["error"]
@@ -126,18 +143,22 @@ def test_the_config_switch_defaults_to_the_linters_and_is_validated(tmp_path: Pa
     assert config.load(path, environ={}).reply.lint_model == "off"
 
 
-def test_the_bench_never_reads_the_final_held_out_rounds() -> None:
-    from bench.lint_model import EXCLUDED, GROUPS
+def test_the_bench_reads_rounds_9_and_10_as_one_writer_block() -> None:
+    """Rounds 9 and 10 were measured once (third pass) and are training data now; the
+    groups are listed one by one, so a new blind round is never read by accident."""
+    from bench.lint_model import FOLDS, GROUPS
 
-    assert {p.name for p in EXCLUDED} == {"round9", "round10"}
-    assert not any(p in EXCLUDED or p.name in ("round9", "round10") for p in GROUPS.values())
+    assert {"round9", "round10"} <= set(GROUPS)
+    assert ("round9", "round10") in FOLDS["writer"]
+    assert all(not n.startswith("round") or int(n[5:]) <= 14 for n in GROUPS)
 
 
 def test_a_vetoed_finding_is_explained_by_lint_explain(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """'Your message is with our third-party courier team' names a party (the rules flag it)
-    in a sentence the model reads as ownership: the veto drops it, --explain says why."""
+    in a sentence the model reads as ownership: the veto drops it (blame is not one of the
+    kinds it keeps), plain lint is silent and --explain says why."""
     from responder.config.defaults import TEMPLATES
 
     templates = tmp_path / "templates"
@@ -152,17 +173,17 @@ def test_a_vetoed_finding_is_explained_by_lint_explain(
     rules = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="off")
     assert any(p.rule == "deflection/blame" for p in rules.found.values())
     judged_run = run_linter(templates, ("en",), DEFAULT_QUEUES, "en", model="both")
-    (kept,) = [p for p in judged_run.found.values() if p.rule == "deflection/blame"]
-    assert kept.severity == "warning" and "vetoed by the model: p=0." in kept.explained()
-    assert any(v.finding.rule == "deflection/blame" for v in judged_run.vetoes())
+    assert not [p for p in judged_run.found.values() if p.rule == "deflection/blame"]
+    assert any(v.finding.rule == "deflection/blame" and v.dropped for v in judged_run.vetoes())
     settings = config.load(None, environ={})
     assert settings.reply.lint_model == "both"
-    assert main(settings, str(templates), explain=True) == 0  # a warning does not fail lint
+    assert main(settings, str(templates)) == 0
+    assert "deflection/blame" not in capsys.readouterr().out
+    assert main(settings, str(templates), explain=True) == 0
     out = capsys.readouterr().out
-    assert "en: vetoed deflection/blame, kept as a warning" in out and "model: p=0." in out
+    assert "en: vetoed deflection/blame, dropped" in out and "model: p=0." in out
     assert main(settings, str(templates), as_json=True, explain=True) == 0
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert any(v.get("vetoed") == "deflection/blame" for v in printed)
-    (finding,) = [v for v in printed if v.get("rule") == "deflection/blame"]
-    assert finding["severity"] == "warning" and finding["topic"] == "blame"
-    assert str(finding["model"]).startswith("model: p=0.")
+    (veto,) = [v for v in printed if v.get("vetoed") == "deflection/blame"]
+    assert veto["dropped"] is True and str(veto["model"]).startswith("model: p=0.")
+    assert not [v for v in printed if v.get("rule") == "deflection/blame"]

@@ -152,15 +152,14 @@ class Reader:
         }
         breaks = self._breaks(tokens)
         # a comma or a word opening a clause ("until", "bis") ends how far a later "not" reaches
-        commas = frozenset(i for i, w in enumerate(tokens.surfaces) if w == ",") | {
-            s.first for s in self.clause.spans(tokens)
-        }
+        literal = frozenset(i for i, w in enumerate(tokens.surfaces) if w == ",")
+        commas = literal | {s.first for s in self.clause.spans(tokens)}
         if self.comma_ends_clause:
             breaks |= commas
         return exempt + [  # "we will not refund", "nothing more we can do for you": not ownership
             span
             for span in self.ownership.spans(tokens)
-            if not negated.intersection(_scope(span, breaks, self.negation_after, commas))
+            if not negated.intersection(_scope(span, breaks, self.negation_after, commas, literal))
         ]
 
     def _breaks(self, tokens: Tokens) -> set[int]:
@@ -226,12 +225,19 @@ def _inside(inner: Span, outer: Span) -> bool:
 
 
 def _scope(
-    span: Span, breaks: set[int], after: int = 0, commas: frozenset[int] = frozenset()
+    span: Span,
+    breaks: set[int],
+    after: int = 0,
+    commas: frozenset[int] = frozenset(),
+    before: frozenset[int] = frozenset(),
 ) -> range:
     """The tokens whose negation undoes an ownership cue: inside it, or shortly before in its
     clause, or (where the language puts "not" after the verb) shortly after it."""
     first, last = span.first, span.last
-    while first > max(span.first - OWNERSHIP_NEGATION_REACH, 0) and first - 1 not in breaks:
+    # a "not" before a comma is the previous clause's: "kein Geld zurück, ich habe … erstattet"
+    while first > max(span.first - OWNERSHIP_NEGATION_REACH, 0) and not {first - 1} & (
+        breaks | before
+    ):
         first -= 1
     while last < span.last + after and last + 1 not in breaks and last + 1 not in commas:
         last += 1
