@@ -25,25 +25,11 @@ from responder.lint.notation import GAP as _GAP
 from responder.lint.notation import INNER_HYPHENS as _INNER_HYPHENS
 from responder.lint.notation import TOKEN as _TOKEN
 from responder.lint.notation import PhraseListError
-from responder.pipeline.textnorm import fold
+from responder.pipeline.textnorm import SNOWBALL_ALGORITHMS, fold
 
 NORMALISERS = ("snowball", "simplemma")
 DEFAULT_NORMALISER = "snowball"
 DEFAULT_GAP = 3
-_SNOWBALL_NAMES = {
-    "en": "english",
-    "es": "spanish",
-    "nl": "dutch",
-    "de": "german",
-    "fr": "french",
-    "pt": "portuguese",
-    "it": "italian",
-    "sv": "swedish",
-    "da": "danish",
-    "no": "norwegian",
-    "fi": "finnish",
-    "ru": "russian",
-}
 _WORD = re.compile(r"\w+|[,;:!?.()\[\]—–^]")
 CLAUSE_BREAKS = frozenset(";:.!?()[]—–")
 # A `~N` gap skips words, never a clause break; in a language whose phrase list sets
@@ -82,7 +68,7 @@ def _stemmer(language: str, normaliser: str) -> object | None:
     if normaliser == "snowball":
         import snowballstemmer
 
-        name = _SNOWBALL_NAMES.get(language)
+        name = SNOWBALL_ALGORITHMS.get(language)
         return snowballstemmer.stemmer(name) if name else None
     return None
 

@@ -8,6 +8,22 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+# ISO 639-1 code -> Snowball algorithm name, shared by routing (stems) and the linter (cues).
+SNOWBALL_ALGORITHMS = {
+    "en": "english",
+    "es": "spanish",
+    "nl": "dutch",
+    "de": "german",
+    "fr": "french",
+    "pt": "portuguese",
+    "it": "italian",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "fi": "finnish",
+    "ru": "russian",
+}
+
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 
 

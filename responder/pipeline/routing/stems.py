@@ -14,16 +14,10 @@ from functools import lru_cache
 
 import Stemmer
 
-from responder.pipeline.textnorm import fold
+from responder.pipeline.textnorm import SNOWBALL_ALGORITHMS, fold
 
-_ALGORITHMS = {
-    "en": "english",
-    "es": "spanish",
-    "nl": "dutch",
-    "de": "german",
-    "fr": "french",
-    "pt": "portuguese",
-}
+# The six languages the shipped rules are written in; others are only folded.
+_ALGORITHMS = {code: SNOWBALL_ALGORITHMS[code] for code in ("en", "es", "nl", "de", "fr", "pt")}
 # Letters and digits; an apostrophe splits ("l'appli" → "l", "appli"), a hyphen too
 # ("e-mail" → "e", "mail": keywords are split the same way, so the phrase still matches).
 _WORD = re.compile(r"[^\W_]+")
