@@ -156,8 +156,9 @@ def test_refused_behind_a_forwarder_too(pipeline: Pipeline, row: dict[str, Any])
 
 
 def test_an_unsplittable_multipart_is_still_read(pipeline: Pipeline) -> None:
-    """Apache James writes `boundary=` on an unfolded line: parse finds no text part, the
-    guard reads the raw part. A person sending it is answered, with the phrase as evidence."""
+    """Apache James writes `boundary=` on an unfolded line: parse splits the part by its
+    delimiter lines, so the guard reads the text. A person sending it is answered, with the
+    phrase as evidence."""
     raw = (MACHINE / "sisimai_ho/email-apachejames-01.eml").read_text("utf-8")
     twin = re.sub(r"^From: .*$", PERSON, raw, count=1, flags=re.MULTILINE)
     decision = pipeline.decide(twin.encode("utf-8"))

@@ -46,24 +46,6 @@ _ENCLOSED = ("message/rfc822", "message/global")  # a whole message inside this 
 QUOTED_PARTS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
 
 
-def _unparsed_multipart_text(root: Message | None) -> str:
-    """The raw text of a multipart part the parser could not split (no usable boundary).
-
-    Gateways write `boundary=` on an unfolded line; Python then keeps the whole part as one
-    string and parse finds no text at all. Bounces are where this happens, and their wording
-    is what the content rules read, so the guard reads the raw part instead of nothing.
-    """
-    if root is None or not root.is_multipart():
-        return ""
-    for index, part in enumerate(root.walk()):
-        if index >= MAX_PARTS:
-            break
-        payload = part.get_payload()
-        if part.get_content_maintype() == "multipart" and isinstance(payload, str):
-            return payload[:BODY_CHARS]
-    return ""
-
-
 class Facts:
     """Lazy, per-message view for the rules (a plain class: cached_property needs a __dict__)."""
 
@@ -78,7 +60,7 @@ class Facts:
 
     @functools.cached_property
     def body(self) -> str:
-        text = self.message.new_text or _unparsed_multipart_text(self.message.mime)
+        text = self.message.new_text
         return fold(text[:BODY_CHARS])
 
     @functools.cached_property
