@@ -87,10 +87,17 @@ SETS = {
         HELD_OUT / "round10",
     ],
     # Rounds 15 and 16: written blind after rounds 9+10 were measured and handed to the fourth
-    # tuning pass; nobody who tuned saw them. Measured before and after that pass: the target.
-    "held-out rounds 15+16 (written blind, the target)": [
+    # tuning pass; nobody who tuned saw them. Measured before and after that pass
+    # (after-fourth-pass.txt); since then tuning material (fifth pass: read with -v).
+    "rounds 15+16 (written blind, since used for tuning)": [
         HELD_OUT / "round15",
         HELD_OUT / "round16",
+    ],
+    # Rounds 17 and 18: written blind by two more sessions (one each) after the fourth pass
+    # was measured; never read by whoever tuned. Measured before and after the fifth pass.
+    "held-out rounds 17+18 (written blind, the target)": [
+        HELD_OUT / "round17",
+        HELD_OUT / "round18",
     ],
 }
 TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
