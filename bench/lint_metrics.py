@@ -93,6 +93,18 @@ SETS = {
         HELD_OUT / "round15",
         HELD_OUT / "round16",
     ],
+    # Rounds 19-54: written blind after the fourth pass by nine sessions (two rounds each,
+    # one trade per file, each session given a style: long, short, formal, chatty, templated
+    # with placeholders...). The cue lists were never tuned on them; the model is trained on
+    # them (fifth pass), so with the model on these figures are not blind.
+    "blind rounds 19-54 (the model trained on them)": [
+        ROOT / "bench" / "lint_tuning" / f"round{n}" for n in range(19, 55)
+    ],
+    # Greetings, sign-offs, questions and facts with placeholders, written blind (fifth pass):
+    # the model trained on them; every line is good.
+    "neutral template lines (the model trained on them)": [
+        ROOT / "bench" / "lint_tuning" / "neutral"
+    ],
     # Rounds 17 and 18: written blind by two more sessions (one each) after the fourth pass
     # was measured; never read by whoever tuned. Measured before and after the fifth pass.
     "held-out rounds 17+18 (written blind, the target)": [

@@ -38,11 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lint_metrics import load  # noqa: E402
-from responder.lint.judged import KEPT, kinds  # noqa: E402
+from responder.lint.cues import tokenize  # noqa: E402
+from responder.lint.judged import KEPT, LONG_SENTENCES, kinds  # noqa: E402
 from responder.lint.model import (  # noqa: E402
     MODEL_PATH,
     PROSE_WORDS,
     Model,
+    char_grams,
     features,
     prose_words,
 )
@@ -56,17 +58,34 @@ GROUPS: dict[str, Path] = {
     "tuning": TUNING,
     **{n: TUNING / n for n in ("extra", "extra2", "extra3", "extra4", "extra5", "check", "check2")},
     **{f"round{n}": TUNING / f"round{n}" for n in (11, 12, 13, 14)},
-    **{f"round{n}": HELD / f"round{n}" for n in range(1, 11)},
+    **{f"round{n}": HELD / f"round{n}" for n in (*range(1, 11), 15, 16)},
+    # rounds 19-54: written blind after the fourth pass, two rounds per writing session (the
+    # cue lists were never tuned on them); never rounds 17 and 18, the held-out target
+    **{f"round{n}": TUNING / f"round{n}" for n in range(19, 55) if (TUNING / f"round{n}").is_dir()},
 }
+# Lines of templates that neither apologise nor deflect (greetings, sign-offs, questions,
+# facts with placeholders), written blind: the rounds hold few, real templates many, and
+# without them the model read "Un cordial saludo," as a deflection.
+GROUPS["neutral"] = TUNING / "neutral"
+# Blocks of rounds the cue lists were never tuned on, one per writing session: the honest
+# folds for choosing how the model and the rules combine (a fold fitted on the other blocks)
+FRESH_BLOCKS: tuple[tuple[str, ...], ...] = (
+    *(
+        (f"round{n}", f"round{n + 1}")
+        for n in (15, *range(19, 55, 2))
+        if f"round{n}" in GROUPS and f"round{n + 1}" in GROUPS
+    ),
+    ("neutral",),
+)
 TEST_GROUPS = ("round7", "round8", "round9", "round10", "round11", "round12", "round13", "round14")
-TEST_GROUPS += ("check2",)
+TEST_GROUPS += ("check2", *(g for block in FRESH_BLOCKS for g in block))
 MIN_COUNT = 2  # sentences a feature must occur in to get a weight
 C = 1.0  # inverse L2 strength, fixed in advance (not tuned on the test groups)
 VETO_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 # A catch is decided on the evidence (the weights of the sentence's words, without the
 # intercept and language bias, which sit near +3 because most words of a good sentence
 # weigh against a deflection): a sentence with no telling words ("re:") has none.
-CATCH_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 99.0)
+CATCH_GRID = (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 99.0)
 TARGET = (0.85, 0.05)  # the issue's target per language: caught >= 85 %, FP <= 5 %
 FP_WEIGHT = 2.0  # threshold choice maximises caught rate - FP_WEIGHT * FP rate (declared up front)
 
@@ -88,17 +107,30 @@ def rows() -> list[Row]:
             book = load_phrasebook(language)
             good, bad = load(path)
             for sentence, deflects in [(s, False) for s in good] + [(s, True) for _, s in bad]:
-                found = book.read(sentence)
-                feats = features(book, sentence)
+                found = book.reader.deflections(sentence)  # the rules alone
+                feats = features(book, sentence) + [
+                    f"{language}:c:{g}"
+                    for g in char_grams(
+                        tokenize(sentence, language, book.reader.normaliser).surfaces
+                    )
+                ]
                 out.append(
-                    (group, language, sentence, deflects, feats, bool(found), kinds_of(found))
+                    (
+                        group,
+                        language,
+                        sentence,
+                        deflects,
+                        feats,
+                        bool(found),
+                        kinds_of(found, sentence),
+                    )
                 )
     return out
 
 
-def kinds_of(found: list[Deflection]) -> frozenset[str]:
+def kinds_of(found: list[Deflection], sentence: str) -> frozenset[str]:
     """What kind of findings the rules made (judged.kinds): what a veto policy may keep."""
-    return frozenset(k for f in found for k in kinds(f))
+    return frozenset(k for f in found for k in kinds(f, sentence))
 
 
 def fit(train: list[Row]) -> tuple[dict[str, float], float]:
@@ -163,8 +195,12 @@ POLICIES: dict[str, tuple[tuple[float, ...], frozenset[str]]] = {
     "demote": ((0.0,), frozenset()),
     "drop": (VETO_GRID, frozenset()),
     "drop-alone": (VETO_GRID, frozenset({"alone", "move:refusal"})),
-    "drop-policy": (VETO_GRID, KEPT),  # what ships (responder/lint/judged.py)
+    "drop-policy": (VETO_GRID, KEPT),  # what shipped after the fourth pass
     "drop-strict": (tuple(t for t in VETO_GRID if t <= 0.3), frozenset()),
+    # dropped, but only demoted in a long sentence, where an owning clause can outweigh a
+    # deflecting one in a bag of words ("Due to the high volume of requests, which is our
+    # policy, the reason is that nobody on our team…")
+    **{f"drop-below{n}": (VETO_GRID, frozenset({f"words>={n}"})) for n in LONG_SENTENCES},
 }
 
 
@@ -210,7 +246,7 @@ def choose(
     return best[1], best[2]
 
 
-FEATURE_SETS = ("all", "verdict", "words")  # see responder/lint/model.py, `features`
+FEATURE_SETS = ("all", "verdict", "words", "chars")  # see responder/lint/model.py, `features`
 # Folds: one group each, or one block per writer (rounds 7-8 were written by one session,
 # rounds 11-14 by two others): a block fold keeps a writer's style out of training.
 FOLDS = {
@@ -220,7 +256,10 @@ FOLDS = {
         ("round9", "round10"),
         ("round11", "round12", "round13", "round14"),
         ("check2",),
+        *FRESH_BLOCKS,
     ),
+    # only the blocks the rules never saw: what the shipped thresholds and policy are chosen on
+    "fresh": FRESH_BLOCKS,
 }
 
 
@@ -231,38 +270,51 @@ def view(row: Row, kind: str) -> Row:
     keep = [f for f in row[4] if ":s:" not in f and not f.startswith("s:")]
     if kind == "verdict":
         keep += [f for f in row[4] if f.endswith(("s:R:any", "s:R:none"))]
+    if kind != "chars":
+        keep = [f for f in keep if ":c:" not in f]
     return (*row[:4], keep, row[5], row[6])
+
+
+def out_of_fold(
+    data: list[Row], folds: tuple[tuple[str, ...], ...], kind: str
+) -> list[tuple[Row, Scored]]:
+    """Every row of the folds, scored by a model fitted on all rows outside its fold."""
+    scored: list[tuple[Row, Scored]] = []
+    for held in folds:
+        test = [view(r, kind) for r in data if r[0] in held]
+        # a sentence repeated in another group (a handful are) is not trained on when tested
+        seen = {r[2].strip().casefold() for r in test}
+        train = [
+            view(r, kind) for r in data if r[0] not in held and r[2].strip().casefold() not in seen
+        ]
+        scored += list(zip(test, predict(fit(train), test), strict=True))
+    return scored
 
 
 def cross_validate(
     data: list[Row], folds: tuple[tuple[str, ...], ...], kinds: tuple[str, ...] = FEATURE_SETS
 ) -> tuple[dict[str, list[Outcome]], list[str]]:
-    """Per variant: (group, language, deflects, flagged) for every sentence of every test fold."""
+    """Per variant: (group, language, deflects, flagged) for every sentence of every test fold.
+
+    Each fold is scored by a model fitted without it; its thresholds are chosen on the
+    out-of-fold scores of the *other* folds. (Those models saw this fold, so the choice of
+    two numbers is not strictly nested; a fully nested one costs a fit per pair of folds,
+    hours with 19 blocks, and moved no figure by more than a point when it was affordable.)"""
     out: dict[str, list[Outcome]] = {"rules": []}
     notes: list[str] = []
     for held in folds:
-        test = [r for r in data if r[0] in held]
-        # a sentence repeated in another group (a handful are) is not trained on when tested
-        seen = {r[2].strip().casefold() for r in test}
-        train = [r for r in data if r[0] not in held and r[2].strip().casefold() not in seen]
-        out["rules"] += [(r[0], r[1], r[3], r[5]) for r in test]
-        for kind in kinds:
-            inner: list[tuple[Row, Scored]] = []
-            for other in folds:
-                if other != held:
-                    part = [view(r, kind) for r in train if r[0] not in other]
-                    scored = [view(r, kind) for r in train if r[0] in other]
-                    inner += list(zip(scored, predict(fit(part), scored), strict=True))
+        out["rules"] += [(r[0], r[1], r[3], r[5]) for r in data if r[0] in held]
+    for kind in kinds:
+        scored = out_of_fold(data, folds, kind)
+        for held in folds:
+            others = [(r, s) for r, s in scored if r[0] not in held]
             picks = {
-                name: (*choose(inner, vetoes, CATCH_GRID, keep), keep)
+                name: (*choose(others, vetoes, CATCH_GRID, keep), keep)
                 for name, (vetoes, keep) in POLICIES.items()
             }
             chosen = {name: pick[:2] for name, pick in picks.items()}
             notes.append(f"  {'+'.join(held)} [{kind}]: (veto below, catch above) {chosen}")
-            probabilities = predict(
-                fit([view(r, kind) for r in train]), [view(r, kind) for r in test]
-            )
-            for row, p in zip(test, probabilities, strict=True):
+            for row, p in ((r, s) for r, s in scored if r[0] in held):
                 out.setdefault(f"{kind}:model", []).append((row[0], row[1], row[3], p[0] >= 0.5))
                 for name, (veto, catch, keep) in picks.items():
                     flagged = decide(row, p, veto, catch, keep)
@@ -270,34 +322,36 @@ def cross_validate(
     return out, notes
 
 
-def table(results: dict[str, list[Outcome]], by_group: bool = False) -> list[str]:
-    """Caught and FP per language (or per test group), every variant."""
-    columns = TEST_GROUPS if by_group else LANGUAGES
-    lines = [f"  {'variant':17} " + " ".join(f"{c:>13}" for c in (*columns, "all"))]
-    lines[0] += "" if by_group else "  met"
-    lines.append(f"  {'':17} " + " ".join(f"{'caught  FP':>13}" for _ in (*columns, "all")))
+def table(
+    results: dict[str, list[Outcome]], folds: tuple[tuple[str, ...], ...] | None = None
+) -> list[str]:
+    """Caught and FP per language (or, with `folds`, per test fold), every variant."""
+    columns = [f[0].removeprefix("round") for f in folds] if folds else list(LANGUAGES)
+    width = 11 if folds else 13
+    lines = [f"  {'variant':17} " + " ".join(f"{c:>{width}}" for c in (*columns, "all"))]
+    lines[0] += "" if folds else "  met"
+    lines.append(f"  {'':17} " + " ".join(f"{'caught FP':>{width}}" for _ in (*columns, "all")))
     for variant, items in results.items():
         cells, met = [], 0
-        for column in (*columns, "all"):
+        for i, column in enumerate((*columns, "all")):
             chosen = [
-                (d, f) for g, lang, d, f in items if column in ((g if by_group else lang), "all")
+                (d, f)
+                for g, lang, d, f in items
+                if column == "all" or (g in folds[i] if folds else lang == column)
             ]
             caught, fp, _, _ = rates(chosen)
             met += column != "all" and caught >= TARGET[0] and fp <= TARGET[1]
-            cells.append(f"{caught:6.1%} {fp:5.1%}")
-        line = f"  {variant:17} " + " ".join(f"{c:>13}" for c in cells)
-        lines.append(line + ("" if by_group else f"  {met}/{len(columns)}"))
+            cells.append(f"{caught:5.1%} {fp:4.1%}" if folds else f"{caught:6.1%} {fp:5.1%}")
+        line = f"  {variant:17} " + " ".join(f"{c:>{width}}" for c in cells)
+        lines.append(line + ("" if folds else f"  {met}/{len(columns)}"))
     return lines
 
 
 def thresholds(data: list[Row], kind: str, policy: str) -> tuple[float, float]:
     """The shipped (veto, catch): chosen as in the cross-validation, on out-of-fold scores of
-    every writer block (each scored by a model fitted without it)."""
-    scored: list[tuple[Row, Scored]] = []
-    for block in FOLDS["writer"]:
-        part = [view(r, kind) for r in data if r[0] not in block]
-        held = [view(r, kind) for r in data if r[0] in block]
-        scored += list(zip(held, predict(fit(part), held), strict=True))
+    every fresh block (each scored by a model fitted without it): only there do the rules
+    fail as they will on a new writer's text."""
+    scored = out_of_fold(data, FOLDS["fresh"], kind)
     vetoes, keep = POLICIES[policy]
     return choose(scored, vetoes, CATCH_GRID, keep)
 
@@ -307,7 +361,7 @@ def train_and_ship(data: list[Row], kind: str, policy: str) -> Model:
     weights, intercept = fit([view(r, kind) for r in data])
     kept = {f: round(w, 3) for f, w in weights.items() if abs(w) >= 0.005}
     groups = ", ".join(sorted({r[0] for r in data}))
-    model = Model(kept, round(intercept, 4), veto, catch, trained_on=groups, kind=kind)
+    model = Model(kept, round(intercept, 4), veto, catch, groups, kind, keep=POLICIES[policy][1])
     MODEL_PATH.write_text(json.dumps(model.as_json(), ensure_ascii=False, indent=0) + "\n")
     return model
 
@@ -316,12 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", choices=FOLDS, help="cross-validate: one fold per group or writer")
     parser.add_argument("--train", action="store_true", help="fit on all groups, write the model")
+    parser.add_argument("--kinds", default="words,chars", help="feature sets to cross-validate")
+    parser.add_argument("--kind", choices=FEATURE_SETS, default="chars", help="feature set")
     parser.add_argument(
-        "--kinds", default=",".join(FEATURE_SETS), help="feature sets to cross-validate"
-    )
-    parser.add_argument("--kind", choices=FEATURE_SETS, default="words", help="feature set")
-    parser.add_argument(
-        "--policy", choices=POLICIES, default="drop-policy", help="veto policy to ship for"
+        "--policy", choices=POLICIES, default="drop", help="veto policy to ship for"
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -333,8 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             f"Leave-one-{args.cv}-out over {FOLDS[args.cv]} "
             f"({len(results['rules'])} test sentences; {len(data)} in all).",
             *table(results),
-            "Per test group (all languages):",
-            *table(results, by_group=True),
+            "Per test fold (all languages; a fold is named by its first round):",
+            *table(results, FOLDS[args.cv]),
             *notes,
         ]
         print("\n".join(lines))

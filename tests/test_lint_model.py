@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -11,7 +12,14 @@ import pytest
 from responder import config
 from responder.errors import ConfigError
 from responder.lint.checks import Problem
-from responder.lint.judged import DEFAULT_MODE, JudgedBook, ModelDeflection, judged
+from responder.lint.judged import (
+    DEFAULT_MODE,
+    KEPT,
+    JudgedBook,
+    ModelDeflection,
+    judged,
+    kinds,
+)
 from responder.lint.model import MODEL_PATH, Model, features, load_model
 from responder.lint.phrases import load_phrasebook
 from responder.lint.run import DEFAULT_QUEUES, lint_templates, main, run_linter
@@ -23,19 +31,28 @@ SILENT = "Please have a look at the pink elephant in the garden."
 BLAMES = "Your parcel is late because the courier lost it."
 
 
-def _model(weights: dict[str, float], intercept: float, veto: float, catch: float) -> Model:
-    return Model(weights, intercept, veto_below=veto, catch_above=catch)
+def _model(
+    weights: dict[str, float],
+    intercept: float,
+    veto: float,
+    catch: float,
+    keep: frozenset[str] = KEPT,
+) -> Model:
+    known = {"en:bias": 0.0} | weights  # a model knows the languages it has a bias for
+    return Model(known, intercept, veto_below=veto, catch_above=catch, keep=keep)
 
 
 def test_the_shipped_model_is_the_one_the_cross_validation_supports() -> None:
     model = load_model()
     assert model is not None, f"{MODEL_PATH} missing: run bench/lint_model.py --train"
-    assert 0.0 <= model.veto_below <= 1.0 and model.catch_above >= 0.0
-    # words only: models fed the rules' signals did not generalise (bench/lint_model_report.txt)
-    assert model.kind == "words" and not any(":s:" in f or f[:2] == "s:" for f in model.weights)
-    trained = model.trained_on.split(", ")
-    # rounds 9 and 10 were measured once, then joined the training data (fourth pass)
-    assert {"round7", "round9", "round10"} <= set(trained)
+    # the fifth pass's choice on the 19 fresh writer blocks (bench/lint_model_report.txt):
+    # words only, every vetoed finding dropped, a catch above evidence -1.5 (p near 0.8)
+    assert 0.0 < model.veto_below < 1.0 and -3.0 <= model.catch_above <= 3.0
+    assert model.kind == "words" and model.keep == frozenset()
+    assert not any(":s:" in f or f[:2] == "s:" or ":c:" in f for f in model.weights)
+    trained = set(model.trained_on.split(", "))
+    assert {"round7", "round9", "round10", "round15", "round16", "round19", "round54"} <= trained
+    assert not {"round17", "round18"} & trained  # the held-out target
 
 
 def test_shipped_model_topics_exist_in_the_cue_lists() -> None:
@@ -104,6 +121,34 @@ def test_veto_never_drops_a_policy_refusal_or_an_alone_move() -> None:
     assert [f.severity for f in unsure.read(DEFLECTS)] == ["error"]
 
 
+def test_what_a_veto_keeps_is_the_models_choice() -> None:
+    """The shipped model drops every vetoed finding (keep = nothing: the fifth pass's
+    cross-validation); a model may keep kinds instead, or long sentences ("words>=N")."""
+    book = load_phrasebook("en")
+    dropping = judged(book, "veto", _model({"en:w:polici": -9.0}, 0.0, 0.2, 1.01, frozenset()))
+    assert dropping.read(DEFLECTS) == []
+    (finding,) = book.read(DEFLECTS)
+    assert kinds(finding, DEFLECTS) == {"move:refusal", "topic:policy"}  # 9 words: not long
+    long = f"{DEFLECTS[:-1]}, and the reason is that nobody on our team has looked at it yet."
+    assert "words>=20" in kinds(book.read(long)[0], long)  # 22 words
+    in_long = _model({"en:w:polici": -9.0}, 0.0, 0.2, 1.01, frozenset({"words>=20"}))
+    assert judged(book, "veto", in_long).read(DEFLECTS) == []
+    assert [f.severity for f in judged(book, "veto", in_long).read(long)] == ["warning"]
+
+
+def test_a_language_the_model_never_saw_keeps_the_rules_verdict() -> None:
+    """On a language without weights the model's verdict is its prior alone: it must not
+    veto (an admin's new language would lose every finding) nor catch."""
+    book = load_phrasebook("en")
+    vetoing = _model({"en:w:polici": -9.0}, -5.0, 0.2, 1.01, frozenset())
+    assert judged(book, "both", vetoing).read(DEFLECTS) == []
+    stranger = dataclasses.replace(book, language="it")
+    assert judged(stranger, "both", vetoing) is stranger
+    assert [f.rule for f in judged(stranger, "both", vetoing).read(DEFLECTS)] == [
+        "deflection/policy"
+    ]
+
+
 def test_catch_adds_an_explained_warning_where_the_rules_are_silent() -> None:
     book = load_phrasebook("en")
     assert book.read(SILENT) == []
@@ -143,14 +188,17 @@ def test_the_config_switch_defaults_to_the_linters_and_is_validated(tmp_path: Pa
     assert config.load(path, environ={}).reply.lint_model == "off"
 
 
-def test_the_bench_reads_rounds_9_and_10_as_one_writer_block() -> None:
-    """Rounds 9 and 10 were measured once (third pass) and are training data now; the
-    groups are listed one by one, so a new blind round is never read by accident."""
-    from bench.lint_model import FOLDS, GROUPS
+def test_the_bench_never_trains_on_the_held_out_rounds() -> None:
+    """Rounds 17 and 18 are the held-out target: the model never reads them. Rounds 15-16
+    and 19-54 (written blind, the cue lists never tuned on them) are the fresh folds the
+    veto policy and thresholds are chosen on, one block per writing session."""
+    from bench.lint_model import FOLDS, FRESH_BLOCKS, GROUPS
 
-    assert {"round9", "round10"} <= set(GROUPS)
+    assert {"round9", "round10", "round15", "round16", "round19", "round54"} <= set(GROUPS)
+    assert not {"round17", "round18"} & set(GROUPS)
     assert ("round9", "round10") in FOLDS["writer"]
-    assert all(not n.startswith("round") or int(n[5:]) <= 14 for n in GROUPS)
+    assert FOLDS["fresh"] == FRESH_BLOCKS and ("round15", "round16") in FRESH_BLOCKS
+    assert len(FRESH_BLOCKS) == 20 and all(set(b) <= set(GROUPS) for b in FRESH_BLOCKS)
 
 
 def test_a_vetoed_finding_is_explained_by_lint_explain(

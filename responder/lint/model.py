@@ -34,6 +34,7 @@ _PUNCTUATION = frozenset(",;:!?.()[]—–^")
 # The model was trained on sentences (99 % have five words or more); it does not judge a
 # shorter piece of text alone: "re:", "Kind regards,", a file name in `{% extends %}`.
 PROSE_WORDS = 5
+CHAR_GRAM = 4  # letters per piece of a word (kind "chars")
 
 
 def prose_words(sentence: str) -> int:
@@ -73,7 +74,7 @@ def features(
 
     `kind` "all" takes every signal of the reader (which costs a second reading of the
     cues), "verdict" only whether the rules flag it (free when `found` is given), "words"
-    none."""
+    none, "chars" none but the words' letter n-grams besides the stems."""
     language = book.language
     tokens = tokenize(sentence, language, book.reader.normaliser)
     signals: list[str] = []
@@ -88,6 +89,23 @@ def features(
     out.append(f"{language}:bias")
     out += [f"{language}:w:{w}" for w in dict.fromkeys(words)]
     out += [f"{language}:b:{a}_{b}" for a, b in dict.fromkeys(itertools.pairwise(keys))]
+    if kind == "chars":
+        out += [f"{language}:c:{g}" for g in char_grams(tokens.surfaces)]
+    return list(dict.fromkeys(out))
+
+
+def char_grams(surfaces: tuple[str, ...], size: int = CHAR_GRAM) -> list[str]:
+    """Letter n-grams of each word as written (folded), with its edges marked.
+
+    Why: a new writer's words are often ones no training sentence had ("Kulanzweg",
+    "reembolsaremos"); their pieces ("ulanz", "bols") were seen. On the fresh writer blocks
+    they lowered the false alarms more than they cost (bench/lint_model_report.txt)."""
+    out: list[str] = []
+    for surface in surfaces:
+        if not surface.isalpha():
+            continue
+        marked = f"<{surface}>"
+        out += [marked[i : i + size] for i in range(len(marked) - size + 1)]
     return list(dict.fromkeys(out))
 
 
@@ -115,6 +133,14 @@ class Model:
     catch_above: float  # a sentence the rules pass whose words' evidence exceeds this is flagged
     trained_on: str = ""
     kind: str = "all"  # the feature set (see `features`)
+    # kinds of rule finding (responder/lint/judged.py, `kinds`) a veto only demotes to a
+    # warning instead of dropping; chosen with the thresholds (bench/lint_model.py --policy)
+    keep: frozenset[str] = frozenset()
+
+    def knows(self, language: str) -> bool:
+        """Whether the model was trained on this language: on another one it knows no word,
+        and its verdict would be its prior alone (which would veto every rule finding)."""
+        return f"{language}:bias" in self.weights
 
     def verdict(
         self, book: PhraseBook, sentence: str, found: list[Deflection] | None = None, top: int = 4
@@ -137,6 +163,7 @@ class Model:
             "catch_above": self.catch_above,
             "trained_on": self.trained_on,
             "kind": self.kind,
+            "keep": sorted(self.keep),
             "weights": dict(sorted(self.weights.items())),
         }
 
@@ -169,4 +196,5 @@ def _cached(path_text: str, _mtime: int) -> Model:
         catch_above=float(data["catch_above"]),
         trained_on=str(data.get("trained_on", "")),
         kind=str(data.get("kind", "all")),
+        keep=frozenset(str(k) for k in data.get("keep", ())),
     )
