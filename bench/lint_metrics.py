@@ -106,10 +106,17 @@ SETS = {
         ROOT / "bench" / "lint_tuning" / "neutral"
     ],
     # Rounds 17 and 18: written blind by two more sessions (one each) after the fourth pass
-    # was measured; never read by whoever tuned. Measured before and after the fifth pass.
-    "held-out rounds 17+18 (written blind, the target)": [
+    # was measured; never read by whoever tuned. Measured before and after the fifth pass
+    # (after-rounds1718.txt); since then training material (sixth pass).
+    "rounds 17+18 (written blind, since used for training)": [
         HELD_OUT / "round17",
         HELD_OUT / "round18",
+    ],
+    # Rounds 55 and 56: written blind by two more sessions (one each) after rounds 17+18 were
+    # measured; never read by whoever tuned. Measured before and after the sixth pass.
+    "held-out rounds 55+56 (written blind, the target)": [
+        HELD_OUT / "round55",
+        HELD_OUT / "round56",
     ],
 }
 TARGET_RECALL, TARGET_FP_RATE = 0.85, 0.05
