@@ -64,6 +64,8 @@ class ModelDeflection(Deflection):
         model = self.verdict.why() if self.verdict else "model"
         if self.vetoed:
             return f"{super().why()}; a warning only, vetoed by the {model}"
+        if self.topic_words:
+            return f"topic {self.topic} ({', '.join(self.topic_words)}) + {model}"
         return model
 
 
@@ -123,15 +125,15 @@ class JudgedBook(PhraseBook):
         return [self._caught(sentence, verdict)]
 
     def _caught(self, sentence: str, verdict: Verdict) -> ModelDeflection:
-        topics = [f.split(":", 2)[2] for f, _ in verdict.strongest if f.startswith("s:T:")]
-        topic = topics[0] if topics else "model"
+        assert self.model is not None  # only a judged book catches
+        topic, topic_words = self.model.topic(self, sentence)
         hints = [g.hint for g in self.reader.topics if g.name == topic and g.hint]
         hints += [g.hint for g in self.reader.alone if g.hint]
         words = tuple(sentence.split()[:3])
         return ModelDeflection(
             topic=topic,
             move="model",
-            topic_words=(),
+            topic_words=topic_words,
             move_words=tuple(f.rsplit(":", 1)[-1] for f, _ in verdict.strongest),
             severity="warning",
             hint=hints[0] if hints else "",

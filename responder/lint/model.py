@@ -20,7 +20,7 @@ import itertools
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,6 +136,24 @@ class Model:
     # kinds of rule finding (responder/lint/judged.py, `kinds`) a veto only demotes to a
     # warning instead of dropping; chosen with the thresholds (bench/lint_model.py --policy)
     keep: frozenset[str] = frozenset()
+    # per topic (policy, blame…): weights of word stems, fitted on deflecting sentences only,
+    # to name the topic of a deflection the rules missed (what the catch reports)
+    topics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def topic(self, book: PhraseBook, sentence: str) -> tuple[str, tuple[str, ...]]:
+        """The likeliest topic of a deflecting sentence and the words that point to it
+        ("model" and none when the model has no topic weights)."""
+        if not self.topics:
+            return "model", ()
+        feats = [f for f in features(book, sentence, "words") if ":w:" in f]
+        best, best_score, best_words = "model", -math.inf, tuple[str, ...]()
+        for name, weights in sorted(self.topics.items()):
+            present = sorted(((weights[f], f) for f in feats if f in weights), reverse=True)
+            score = weights.get("", 0.0) + sum(w for w, _ in present)
+            if score > best_score:
+                words = tuple(f.rsplit(":", 1)[-1] for w, f in present[:3] if w > 0)
+                best, best_score, best_words = name, score, words
+        return best, best_words
 
     def knows(self, language: str) -> bool:
         """Whether the model was trained on this language: on another one it knows no word,
@@ -164,6 +182,7 @@ class Model:
             "trained_on": self.trained_on,
             "kind": self.kind,
             "keep": sorted(self.keep),
+            "topics": {n: dict(sorted(w.items())) for n, w in sorted(self.topics.items())},
             "weights": dict(sorted(self.weights.items())),
         }
 
@@ -197,4 +216,8 @@ def _cached(path_text: str, _mtime: int) -> Model:
         trained_on=str(data.get("trained_on", "")),
         kind=str(data.get("kind", "all")),
         keep=frozenset(str(k) for k in data.get("keep", ())),
+        topics={
+            str(n): {str(k): float(v) for k, v in w.items()}
+            for n, w in data.get("topics", {}).items()
+        },
     )
