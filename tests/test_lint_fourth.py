@@ -46,3 +46,59 @@ def test_ownership_mechanisms_clear_the_sentence(language: str, sentence: str) -
 )
 def test_deflections_are_still_caught(language: str, sentence: str) -> None:
     assert load_phrasebook(language).read(sentence)
+
+
+# The sixth pass: three Spanish rule errors on held-out rounds 55+56 (once they were spent),
+# mended by mechanism; the Portuguese admission has the same shape.
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        # "that should never have happened" admits a fault; it is not the customer's hindsight
+        ("es", "Perdona que hayas tenido que escribirnos tres veces; eso no debería haber pasado."),
+        (
+            "pt",
+            "Isso nunca deveria ter acontecido, e lamento que tenha tido de escrever três vezes.",
+        ),
+        # the customer named as *not* responsible, then what we do
+        (
+            "es",
+            "No es tu responsabilidad traer los estudios; nosotros se los pedimos al laboratorio.",
+        ),
+        # a decision of ours, in the customer's favour
+        ("es", "El vendedor ya no responde, por eso hemos decidido reembolsarte nosotros."),
+    ],
+)
+def test_sixth_pass_admissions_are_not_findings(language: str, sentence: str) -> None:
+    assert load_phrasebook(language).read(sentence) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "rule"),
+    [
+        (
+            "es",
+            "Usted debería haber revisado la fecha antes de pagar.",
+            "deflection/customer-wrong",
+        ),
+        ("es", "Hemos decidido no reembolsar los pedidos abiertos.", "deflection/authority"),
+        (
+            "es",
+            "Según nuestra política, hemos decidido no reembolsar los pedidos abiertos.",
+            "deflection/policy",
+        ),
+        (
+            "es",
+            "No es nuestra responsabilidad: el transportista perdió su paquete.",
+            "deflection/blame",
+        ),
+        (
+            "pt",
+            "O senhor deveria ter verificado a data antes de pagar.",
+            "deflection/customer-wrong",
+        ),
+    ],
+)
+def test_sixth_pass_leaves_the_deflections_standing(
+    language: str, sentence: str, rule: str
+) -> None:
+    assert rule in [f.rule for f in load_phrasebook(language).read(sentence)]
