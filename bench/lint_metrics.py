@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=MODES,
         default=DEFAULT_MODE,
         help="the linter's model (bench/lint_model.py; default: as shipped, so the figures "
-        "count what a user sees); it was trained on every set here, so none is blind to it",
+        "count what a user sees); it was trained on every set here but the held-out target",
     )
     parser.add_argument(
         "--errors-only",
