@@ -136,6 +136,19 @@ def test_what_a_veto_keeps_is_the_models_choice() -> None:
     assert [f.severity for f in judged(book, "veto", in_long).read(long)] == ["warning"]
 
 
+def test_the_model_never_vetoes_a_sentence_of_a_few_words() -> None:
+    """Two or three words and a prior do not outweigh a rule: the catch ignores such text,
+    and so does the veto."""
+    book = load_phrasebook("en")
+    short = "Your complaint is unfounded."
+    assert [f.rule for f in book.read(short)] == ["deflection/customer-wrong"]
+    sure_good = _model({"en:w:complaint": -9.0}, 0.0, 0.2, 1.01, frozenset())
+    assert sure_good.verdict(book, short).probability < 0.2
+    assert [f.rule for f in judged(book, "veto", sure_good).read(short)] == [
+        "deflection/customer-wrong"
+    ]
+
+
 def test_a_language_the_model_never_saw_keeps_the_rules_verdict() -> None:
     """On a language without weights the model's verdict is its prior alone: it must not
     veto (an admin's new language would lose every finding) nor catch."""

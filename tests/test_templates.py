@@ -16,7 +16,7 @@ import pytest
 
 from responder import config as config_module
 from responder.lint.phrases import load_phrasebook, split_sentences
-from responder.lint.run import DEFAULT_QUEUES, lint_templates
+from responder.lint.run import DEFAULT_QUEUES, lint_templates, run_linter
 from responder.pipeline.deadline import localized_deadline
 from responder.pipeline.decide import Pipeline
 from responder.pipeline.render import (
@@ -275,10 +275,24 @@ def test_every_corpus_deflection_inserted_into_a_shipped_template_fails_lint(
         inserted += ["", text]
         expected.append((at + 2 * offset + 2, rule, sentence))
     path.write_text("\n".join(lines[:at] + inserted + lines[at:]), encoding="utf-8")
-    problems = lint_templates(templates, (language,), DEFAULT_QUEUES, language)
+    # the rules find every one, at its own line, through the template's reading
+    problems = lint_templates(templates, (language,), DEFAULT_QUEUES, language, model="off")
     reported = {(p.line, p.rule) for p in problems if p.path == path}
     missed = [(line, rule, s) for line, rule, s in expected if (line, rule) not in reported]
     assert missed == []
+    # with the shipped model nothing disappears unexplained: a finding it vetoes is listed
+    # by `lint --explain`; which ones it vetoes is pinned, so a change shows here
+    judged_run = run_linter(templates, (language,), DEFAULT_QUEUES, language)
+    reported = {(p.line, p.rule) for p in judged_run.found.values() if p.path == path}
+    vetoed = {v.sentence for v in judged_run.vetoes()}
+    missed = [s for line, rule, s in expected if (line, rule) not in reported]
+    assert all(s in vetoed for s in missed)
+    assert set(missed) == KNOWN_VETOES.get(language, set())
+
+
+# The one corpus deflection (of 228) the shipped model vetoes: its "sua" reads as ownership
+# (p = 0.39). Stated in templates/README.md; listed by `lint --explain`.
+KNOWN_VETOES = {"pt": {"Clique aqui para acompanhar a sua encomenda por conta própria."}}
 
 
 def test_every_broken_template_is_reported_at_its_line(tmp_path: Path) -> None:

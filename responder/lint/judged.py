@@ -13,6 +13,9 @@ adjusted by the shipped model (responder/lint/model.py) according to `mode`:
   keeping refusals, policy findings and lone moves, as the fourth pass did, showed
   users one good sentence in twelve. The known cost: a deflecting clause inside a
   long sentence that otherwise owns the problem can be read as good;
+  the model never vetoes a sentence of fewer than PROSE_WORDS words: its verdict there
+  rests on two or three words and its prior (on the fresh blocks no such finding occurred,
+  so the guard costs nothing there; it kept "Your complaint is unfounded." in sight);
 - `catch`: a sentence the rules pass but whose words point to a deflection (the
   model's evidence, its score without the intercept and language bias, above
   `catch_above`; a sentence of at least PROSE_WORDS words) gets a `deflection/<topic>` warning (the topic the reader saw, or
@@ -110,6 +113,8 @@ class JudgedBook(PhraseBook):
             return found
         if (found and self.mode == "catch") or (not found and self.mode == "veto"):
             return found
+        if found and prose_words(sentence) < PROSE_WORDS:
+            return found  # "Your complaint is unfounded.": too few words to outweigh a rule
         verdict = self.model.verdict(self, sentence, found)
         if found:
             if verdict.probability >= self.model.veto_below:
