@@ -44,7 +44,7 @@ from responder.lint.model import (  # noqa: E402
     MODEL_PATH,
     PROSE_WORDS,
     Model,
-    char_grams,
+    char_features,
     features,
     prose_words,
 )
@@ -113,12 +113,8 @@ def rows() -> list[Row]:
             good, bad = load(path)
             for sentence, deflects in [(s, False) for s in good] + [(s, True) for _, s in bad]:
                 found = book.reader.deflections(sentence)  # the rules alone
-                feats = features(book, sentence) + [
-                    f"{language}:c:{g}"
-                    for g in char_grams(
-                        tokenize(sentence, language, book.reader.normaliser).surfaces
-                    )
-                ]
+                surfaces = tokenize(sentence, language, book.reader.normaliser).surfaces
+                feats = features(book, sentence) + char_features(language, surfaces)
                 out.append(
                     (
                         group,

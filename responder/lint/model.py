@@ -90,11 +90,11 @@ def features(
     out += [f"{language}:w:{w}" for w in dict.fromkeys(words)]
     out += [f"{language}:b:{a}_{b}" for a, b in dict.fromkeys(itertools.pairwise(keys))]
     if kind == "chars":
-        out += [f"{language}:c:{g}" for g in char_grams(tokens.surfaces)]
+        out += char_features(language, tokens.surfaces)
     return list(dict.fromkeys(out))
 
 
-def char_grams(surfaces: tuple[str, ...], size: int = CHAR_GRAM) -> list[str]:
+def char_features(language: str, surfaces: tuple[str, ...], size: int = CHAR_GRAM) -> list[str]:
     """Letter n-grams of each word as written (folded), with its edges marked.
 
     Why: a new writer's words are often ones no training sentence had ("Kulanzweg",
@@ -105,7 +105,7 @@ def char_grams(surfaces: tuple[str, ...], size: int = CHAR_GRAM) -> list[str]:
         if not surface.isalpha():
             continue
         marked = f"<{surface}>"
-        out += [marked[i : i + size] for i in range(len(marked) - size + 1)]
+        out += [f"{language}:c:{marked[i : i + size]}" for i in range(len(marked) - size + 1)]
     return list(dict.fromkeys(out))
 
 
